@@ -1,0 +1,38 @@
+/* host.h - the local host: labvirt's state directory, the per-lab lock,
+ * running programs by argument vector, and Linux bridges. */
+#ifndef HOST_H
+#define HOST_H
+
+#include "lv.h"
+
+/* LABVIRT_STATE_DIR, else /var/lib/labvirt for root, else
+ * $XDG_STATE_HOME/labvirt or ~/.local/state/labvirt. Created 0711. */
+int host_state_dir(char **ret_dir, struct lv_error *err);
+
+/* Takes the lab's lock (flock on STATE/LAB.lock) for `what` ("up", ...). When
+ * another labvirt holds it, calls waiting(holder, ctx) once and then waits. */
+struct host_lock;
+int host_lock_lab(const char *state_dir, const char *lab, const char *what,
+		  void (*waiting)(const char *holder, void *ctx), void *ctx,
+		  struct host_lock **ret_lock, struct lv_error *err);
+void host_unlock(struct host_lock *lock);
+static inline void host_unlockp(struct host_lock **l)
+{
+	host_unlock(*l);
+}
+
+/* Runs argv[0] (looked up in PATH) with argv, no shell. Non-zero exit is an
+ * error carrying the program's last line of stderr. ret_out may be NULL. */
+int host_run(const char *const argv[], char **ret_out, struct lv_error *err);
+
+/* Linux bridges, for when no libvirt network driver makes them. Ownership is
+ * the interface alias "labvirt:LAB". */
+bool host_link_exists(const char *ifname);
+bool host_is_bridge(const char *ifname);
+/* Reads the alias; "" when none. */
+int host_link_alias(const char *ifname, char *buf, size_t len);
+/* cidr may be NULL ("10.10.10.1/24" sets the host's address on it). */
+int host_bridge_create(const char *name, const char *alias, const char *cidr, struct lv_error *err);
+int host_bridge_delete(const char *name, struct lv_error *err);
+
+#endif

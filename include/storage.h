@@ -1,0 +1,42 @@
+/* storage.h - labvirt's own volume layer, independent of the libvirt
+ * connection. A backend per storage type behind one small interface. */
+#ifndef STORAGE_H
+#define STORAGE_H
+
+#include "layout.h"
+
+/* One volume as the lab asks for it. */
+struct storage_vol {
+	const struct lab_storage *storage;
+	char *path;    /* lab_disk_path() */
+	char *owner;   /* "LAB/GUEST/DISK": the ownership tag */
+	uint64_t size; /* bytes; 0 with import_from: the image's size */
+	const char *import_from;
+	bool full_clone;
+};
+
+struct storage_backend {
+	const char *type;
+	/* exists: there is a volume at that path; foreign: it is not this tag's. */
+	int (*query)(const struct storage_vol *v, bool *ret_exists, bool *ret_foreign,
+		     struct lv_error *err);
+	int (*create)(const struct storage_vol *v, struct lv_error *err);
+	/* Removes the volume only if it carries this tag; absent is not an error. */
+	int (*remove)(const struct storage_vol *v, struct lv_error *err);
+};
+
+extern const struct storage_backend storage_dir_backend;
+
+const struct storage_backend *storage_backend_for(const struct lab_storage *s,
+						  struct lv_error *err);
+/* Fills v for disk d of guest g (caller frees with storage_vol_clear). */
+void storage_vol_init(struct storage_vol *v, const struct lab *lab, const struct lab_guest *g,
+		      const struct lab_disk *d);
+void storage_vol_clear(struct storage_vol *v);
+
+int storage_query(const struct storage_vol *v, bool *ret_exists, bool *ret_foreign,
+		  struct lv_error *err);
+int storage_create(const struct storage_vol *v, struct lv_error *err);
+int storage_remove(const struct storage_vol *v, struct lv_error *err);
+
+#endif

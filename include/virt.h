@@ -1,0 +1,61 @@
+/* virt.h - the libvirt adapter: the only place that includes libvirt.h. */
+#ifndef VIRT_H
+#define VIRT_H
+
+#include "plan.h"
+
+struct virt;
+
+/* Opens uri; NULL picks: qemu:///system when a daemon answers, otherwise the
+ * embedded driver qemu:///embed?root=STATE/embed. */
+int virt_open(const char *uri, const char *state_dir, struct virt **ret_virt, struct lv_error *err);
+void virt_close(struct virt *v);
+static inline void virt_closep(struct virt **v)
+{
+	virt_close(*v);
+}
+const char *virt_uri(const struct virt *v);
+bool virt_network_driver(const struct virt *v);
+/* Whether the connection is to this host (a local bridge can be checked). */
+bool virt_is_local(const struct virt *v);
+/* ACCEL_KVM when the hypervisor offers KVM, else ACCEL_TCG. */
+enum lab_accel virt_best_accel(struct virt *v);
+
+/* Reads what exists of the lab into inv. */
+int virt_inventory(struct virt *v, const struct lab *lab, struct inventory *inv,
+		   struct lv_error *err);
+int virt_domain_query(struct virt *v, const char *lab, const char *name, struct inv_domain *ret,
+		      struct lv_error *err);
+
+/* Domain details for status. */
+struct virt_dom_info {
+	int vcpus;
+	unsigned long long mem_mib;
+	char console[128]; /* the pty path, or "" */
+};
+int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *ret,
+		     struct lv_error *err);
+
+int virt_domain_define(struct virt *v, const char *xml, bool autostart, struct lv_error *err);
+/* The persistent XML as defined now (to restore it on undo). */
+int virt_domain_xml(struct virt *v, const char *name, char **ret_xml, struct lv_error *err);
+int virt_domain_undefine(struct virt *v, const char *name, struct lv_error *err);
+int virt_domain_start(struct virt *v, const char *name, struct lv_error *err);
+int virt_domain_shutdown(struct virt *v, const char *name, struct lv_error *err);
+int virt_domain_poweroff(struct virt *v, const char *name, struct lv_error *err);
+/* Waits (on lifecycle events) until every named domain is shut off, or
+ * timeout_ms passes; ret_off[i] says which ones are. */
+int virt_domains_wait_off(struct virt *v, char **names, size_t n, int timeout_ms, bool *ret_off,
+			  struct lv_error *err);
+
+int virt_network_create(struct virt *v, const char *xml, struct lv_error *err);
+int virt_network_start(struct virt *v, const char *name, struct lv_error *err);
+int virt_network_remove(struct virt *v, const char *name, struct lv_error *err);
+
+/* The guest's serial console, copied to and from in_fd/out_fd. With raw, the
+ * terminal is put in raw mode and Ctrl-] leaves; otherwise the copy ends when
+ * in_fd ends. */
+int virt_console(struct virt *v, const char *name, int in_fd, int out_fd, bool raw,
+		 struct lv_error *err);
+
+#endif

@@ -1,0 +1,52 @@
+/* storage.c - picks the backend of a storage and forwards to it. */
+#include "storage.h"
+
+const struct storage_backend *storage_backend_for(const struct lab_storage *s, struct lv_error *err)
+{
+	if (s->type == STORAGE_DIR)
+		return &storage_dir_backend;
+	lv_fail(err, LV_EXIT_FAIL, "storage '%s': the lvmthin backend is not available yet", s->id);
+	return NULL;
+}
+
+void storage_vol_init(struct storage_vol *v, const struct lab *lab, const struct lab_guest *g,
+		      const struct lab_disk *d)
+{
+	*v = (struct storage_vol){
+	    .storage = lab_find_storage(lab, d->storage),
+	    .path = lab_disk_path(lab, g, d),
+	    .owner = xasprintf("%s/%s/%s", lab->name, g->name, d->key),
+	    .size = d->size,
+	    .import_from = d->import_from,
+	    .full_clone = d->full_clone,
+	};
+}
+
+void storage_vol_clear(struct storage_vol *v)
+{
+	free(v->path);
+	free(v->owner);
+	*v = (struct storage_vol){0};
+}
+
+#define FORWARD(op, ...)                                                                           \
+	const struct storage_backend *b = storage_backend_for(v->storage, err);                    \
+	if (!b)                                                                                    \
+		return -1;                                                                         \
+	return b->op(v, ##__VA_ARGS__, err)
+
+int storage_query(const struct storage_vol *v, bool *ret_exists, bool *ret_foreign,
+		  struct lv_error *err)
+{
+	FORWARD(query, ret_exists, ret_foreign);
+}
+
+int storage_create(const struct storage_vol *v, struct lv_error *err)
+{
+	FORWARD(create);
+}
+
+int storage_remove(const struct storage_vol *v, struct lv_error *err)
+{
+	FORWARD(remove);
+}

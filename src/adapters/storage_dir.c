@@ -1,0 +1,177 @@
+/* storage_dir.c - the `dir` backend: qcow2 files in a directory, made with
+ * qemu-img (run by argument vector). A volume is labvirt's when it carries the
+ * extended attribute user.labvirt.owner = "LAB/GUEST/DISK". A volume appears
+ * under its final name only when complete (made under a temporary name, then
+ * renamed without replacing anything). */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include "host.h"
+#include "storage.h"
+
+#define OWNER_XATTR "user.labvirt.owner"
+
+static int dir_query(const struct storage_vol *v, bool *ret_exists, bool *ret_foreign,
+		     struct lv_error *err)
+{
+	struct stat st;
+	if (lstat(v->path, &st) < 0) {
+		if (errno != ENOENT)
+			return lv_fail_errno(err, errno, "cannot stat '%s'", v->path);
+		*ret_exists = *ret_foreign = false;
+		return 0;
+	}
+	*ret_exists = true;
+	char tag[256];
+	ssize_t n = getxattr(v->path, OWNER_XATTR, tag, sizeof(tag) - 1);
+	if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)) {
+		/* No user xattrs on this file system: the name carries the owner. */
+		*ret_foreign = !S_ISREG(st.st_mode);
+		return 0;
+	}
+	if (n < 0 && errno != ENODATA)
+		return lv_fail_errno(err, errno, "cannot read owner of '%s'", v->path);
+	tag[n > 0 ? n : 0] = '\0';
+	*ret_foreign = !S_ISREG(st.st_mode) || !streq(tag, v->owner);
+	return 0;
+}
+
+/* What an import image is: its format and virtual size, read from its header
+ * rather than probed by a tool. */
+struct image_info {
+	const char *format;
+	uint64_t size;
+};
+
+static int image_inspect(const char *path, struct image_info *ret, struct lv_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lv_fail_errno(err, errno, "cannot open image '%s'", path);
+	unsigned char h[80];
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	struct stat st;
+	if (n < 0 || fstat(fd, &st) < 0)
+		return lv_fail_errno(err, errno, "cannot read image '%s'", path);
+	if (n < 72 || memcmp(h, "QFI\xfb", 4) != 0) {
+		*ret = (struct image_info){"raw", (uint64_t)st.st_size};
+		return 0;
+	}
+	uint64_t backing, size, features = 0;
+	memcpy(&backing, h + 8, 8);
+	memcpy(&size, h + 24, 8);
+	uint32_t version;
+	memcpy(&version, h + 4, 4);
+	if (be32toh(version) >= 3 && n >= 80)
+		memcpy(&features, h + 72, 8); /* incompatible_features (v3) */
+	if (be64toh(backing) != 0)
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "image '%s' has a backing file of its own: refused (it could "
+			       "expose host files)",
+			       path);
+	if (be64toh(features) & (1u << 2))
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "image '%s' has an external data file: refused (it could expose "
+			       "host files)",
+			       path);
+	*ret = (struct image_info){"qcow2", be64toh(size)};
+	return 0;
+}
+
+static int qemu_img_new(const struct storage_vol *v, const char *tmp, struct lv_error *err)
+{
+	char size[32];
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)v->size);
+	const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", tmp, size, NULL};
+	return host_run(argv, NULL, err);
+}
+
+static int qemu_img_clone(const struct storage_vol *v, const char *tmp, struct lv_error *err)
+{
+	struct image_info img = {0};
+	if (image_inspect(v->import_from, &img, err) < 0)
+		return -1;
+	if (v->size && v->size < img.size)
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "import-from '%s' is %llu bytes, more than the disk's size",
+			       v->import_from, (unsigned long long)img.size);
+	char size[32];
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)(v->size ? v->size : img.size));
+	_cleanup_free_ char *abs = realpath(v->import_from, NULL);
+	if (!abs)
+		return lv_fail_errno(err, errno, "cannot resolve '%s'", v->import_from);
+	if (!v->full_clone) {
+		const char *argv[] = {"qemu-img", "create", "-q",       "-f", "qcow2", "-b",
+				      abs,        "-F",     img.format, tmp,  size,    NULL};
+		return host_run(argv, NULL, err);
+	}
+	const char *conv[] = {"qemu-img", "convert", "-q", "-f", img.format,
+			      "-O",       "qcow2",   abs,  tmp,  NULL};
+	const char *grow[] = {"qemu-img", "resize", "-q", "-f", "qcow2", tmp, size, NULL};
+	if (host_run(conv, NULL, err) < 0)
+		return -1;
+	return v->size > img.size ? host_run(grow, NULL, err) : 0;
+}
+
+static int ensure_dir(const char *path, struct lv_error *err)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	const char *dir = dirname(copy);
+	struct stat st;
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode)
+			   ? 0
+			   : lv_fail(err, LV_EXIT_FAIL, "'%s' is not a directory", dir);
+	/* Traversable by the hypervisor's user, not listable by others. */
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
+		return lv_fail_errno(err, errno, "cannot create storage directory '%s'", dir);
+	return 0;
+}
+
+static int dir_create(const struct storage_vol *v, struct lv_error *err)
+{
+	if (ensure_dir(v->path, err) < 0)
+		return -1;
+	_cleanup_free_ char *copy = xstrdup(v->path);
+	_cleanup_free_ char *tmp =
+	    xasprintf("%s/.%s.part-%d", dirname(copy), strrchr(v->path, '/') + 1, (int)getpid());
+	int rc = v->import_from ? qemu_img_clone(v, tmp, err) : qemu_img_new(v, tmp, err);
+	if (rc == 0 && chmod(tmp, 0600) < 0)
+		rc = lv_fail_errno(err, errno, "cannot set mode of '%s'", tmp);
+	if (rc == 0 && setxattr(tmp, OWNER_XATTR, v->owner, strlen(v->owner), 0) < 0 &&
+	    errno != ENOTSUP && errno != EOPNOTSUPP)
+		rc = lv_fail_errno(err, errno, "cannot tag '%s'", tmp);
+	if (rc == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, v->path, RENAME_NOREPLACE) < 0)
+		rc = lv_fail_errno(err, errno, "cannot create '%s'", v->path);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+static int dir_remove(const struct storage_vol *v, struct lv_error *err)
+{
+	bool exists, foreign;
+	if (dir_query(v, &exists, &foreign, err) < 0)
+		return -1;
+	if (!exists)
+		return 0;
+	if (foreign)
+		return lv_fail(err, LV_EXIT_FAIL, "'%s' was not made by labvirt for %s: left alone",
+			       v->path, v->owner);
+	if (unlink(v->path) < 0 && errno != ENOENT)
+		return lv_fail_errno(err, errno, "cannot remove '%s'", v->path);
+	return 0;
+}
+
+const struct storage_backend storage_dir_backend = {
+    .type = "dir",
+    .query = dir_query,
+    .create = dir_create,
+    .remove = dir_remove,
+};

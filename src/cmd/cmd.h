@@ -1,0 +1,54 @@
+/* cmd.h - what every command shares: the context and its helpers. Only the
+ * commands and main print. */
+#ifndef CMD_H
+#define CMD_H
+
+#include "host.h"
+#include "layout.h"
+#include "plan.h"
+#include "virt.h"
+
+struct ctx {
+	const char *lab_dir; /* -L, default "domains" */
+	const char *uri;     /* -c or LABVIRT_URI, else the lab's own, else picked */
+	struct lab *lab;
+	char *state_dir;
+	struct virt *virt;
+	FILE *out, *errout;
+};
+
+/* Loads the layout; layout errors are printed here (all of them) and make
+ * the command fail with LV_EXIT_USAGE. */
+int ctx_load(struct ctx *c, struct lv_error *err);
+/* Loads the layout and connects. */
+int ctx_connect(struct ctx *c, struct lv_error *err);
+void ctx_release(struct ctx *c);
+/* The accelerator: the lab's setting, or the best the hypervisor offers. */
+enum lab_accel ctx_accel(struct ctx *c);
+/* Marks the named guests (all when none named); unknown names are an error. */
+int ctx_select(struct ctx *c, int argc, char **argv, bool **ret_selected, struct lv_error *err);
+/* Takes the lab's lock for `what`, saying so when it must wait. */
+int ctx_lock(struct ctx *c, const char *what, struct host_lock **ret, struct lv_error *err);
+/* Fills the inventory: domains and networks from libvirt, volumes from
+ * storage, bridges from the host. */
+int ctx_inventory(struct ctx *c, struct inventory *inv, struct lv_error *err);
+
+/* Parses a verb's own options: returns the index of the first operand, or -1
+ * with err set (usage). help is set when --help was given. */
+struct verb_opt {
+	const char *name;   /* "--yes" */
+	bool *flag;         /* set for a flag */
+	const char **value; /* or takes a value */
+};
+int verb_options(int argc, char **argv, const struct verb_opt *opts, struct lv_error *err);
+
+int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_plan(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_console(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_down(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_destroy(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_xml(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_validate(struct ctx *c, int argc, char **argv, struct lv_error *err);
+
+#endif

@@ -1,0 +1,150 @@
+/* status.c - `labvirt status [--json]`: a line per guest. */
+#include <string.h>
+
+#include "cmd.h"
+
+#define GIB (1024ULL * 1024 * 1024)
+
+static const char *state_name(const struct inv_domain *d)
+{
+	if (d->state != DOM_ABSENT && d->foreign)
+		return "foreign";
+	switch (d->state) {
+	case DOM_ABSENT:
+		return "absent";
+	case DOM_SHUTOFF:
+		return "shut-off";
+	case DOM_RUNNING:
+		return "running";
+	case DOM_PAUSED:
+		return "paused";
+	default:
+		return "other";
+	}
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* "virtio0=32G,ide2=cdrom" */
+static char *disks_text(const struct lab_guest *g)
+{
+	char *s = xstrdup("");
+	for (size_t d = 0; d < g->n_disks; d++) {
+		const struct lab_disk *k = &g->disks[d];
+		char *n;
+		if (k->media == MEDIA_CDROM)
+			n = xasprintf("%s%s%s=cdrom", s, d ? "," : "", k->key);
+		else if (k->allocate && k->size)
+			n = xasprintf("%s%s%s=%llu%c", s, d ? "," : "", k->key,
+				      (unsigned long long)(k->size >> (k->size % GIB ? 20 : 30)),
+				      k->size % GIB ? 'M' : 'G');
+		else
+			n = xasprintf("%s%s%s=image", s, d ? "," : "", k->key);
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+static char *bridges_text(const struct lab_guest *g)
+{
+	char *s = xstrdup(g->n_nets ? "" : "-");
+	for (size_t i = 0; i < g->n_nets; i++) {
+		char *n = xasprintf("%s%s%s", s, i ? "," : "", g->nets[i].bridge);
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+struct row {
+	const struct lab_guest *g;
+	struct inv_domain dom;
+	struct virt_dom_info info;
+};
+
+static void print_json(struct ctx *c, struct row *rows, size_t n)
+{
+	fprintf(c->out, "{\"lab\":");
+	json_str(c->out, c->lab->name);
+	fprintf(c->out, ",\"uri\":");
+	json_str(c->out, virt_uri(c->virt));
+	fprintf(c->out, ",\"guests\":[");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *disks = disks_text(rows[i].g);
+		_cleanup_free_ char *br = bridges_text(rows[i].g);
+		fprintf(c->out, "%s{\"name\":", i ? "," : "");
+		json_str(c->out, rows[i].g->name);
+		fprintf(c->out, ",\"state\":");
+		json_str(c->out, state_name(&rows[i].dom));
+		fprintf(c->out, ",\"vcpus\":%d,\"memory_mib\":%llu,\"disks\":", rows[i].info.vcpus,
+			rows[i].info.mem_mib);
+		json_str(c->out, disks);
+		fprintf(c->out, ",\"bridges\":");
+		json_str(c->out, br);
+		fprintf(c->out, ",\"console\":");
+		json_str(c->out, rows[i].info.console);
+		fprintf(c->out, "}");
+	}
+	fprintf(c->out, "]}\n");
+}
+
+static void print_table(struct ctx *c, struct row *rows, size_t n)
+{
+	fprintf(c->out, "%-16s %-9s %4s %9s  %-24s %-10s %s\n", "GUEST", "STATE", "VCPU", "RAM",
+		"DISKS", "BRIDGE", "CONSOLE");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *disks = disks_text(rows[i].g);
+		_cleanup_free_ char *br = bridges_text(rows[i].g);
+		char ram[32];
+		snprintf(ram, sizeof(ram), "%llu MiB", rows[i].info.mem_mib);
+		fprintf(c->out, "%-16s %-9s %4d %9s  %-24s %-10s %s\n", rows[i].g->name,
+			state_name(&rows[i].dom), rows[i].info.vcpus, ram, disks, br,
+			rows[i].info.console[0] ? rows[i].info.console : "-");
+	}
+}
+
+static int fill_row(struct ctx *c, const struct lab_guest *g, struct row *r, struct lv_error *err)
+{
+	r->g = g;
+	if (virt_domain_query(c->virt, c->lab->name, g->name, &r->dom, err) < 0)
+		return -1;
+	r->info = (struct virt_dom_info){.vcpus = g->cores * g->sockets, .mem_mib = g->memory_mib};
+	if (r->dom.state == DOM_ABSENT || r->dom.foreign)
+		return 0;
+	return virt_domain_info(c->virt, g->name, &r->info, err);
+}
+
+int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err)
+{
+	bool json = false;
+	const struct verb_opt opts[] = {{"--json", &json, NULL}, {0}};
+	int first = verb_options(argc, argv, opts, err);
+	_cleanup_free_ bool *sel = NULL;
+	if (first < 0 || ctx_connect(c, err) < 0 ||
+	    ctx_select(c, argc - first, argv + first, &sel, err) < 0)
+		return -1;
+	_cleanup_free_ struct row *rows = xcalloc(c->lab->n_guests, sizeof(*rows));
+	size_t n = 0;
+	for (size_t i = 0; i < c->lab->n_guests; i++)
+		if (sel[i] && fill_row(c, &c->lab->guests[i], &rows[n++], err) < 0)
+			return -1;
+	if (json)
+		print_json(c, rows, n);
+	else
+		print_table(c, rows, n);
+	return 0;
+}

@@ -1,0 +1,212 @@
+/* plan.c - compares the lab with the inventory and lists the steps of `up`.
+ * It reads nothing but its arguments, so every decision is testable. */
+#include <string.h>
+
+#include "plan.h"
+#include "render.h"
+
+struct inventory *inventory_new(const struct lab *lab)
+{
+	struct inventory *inv = xcalloc(1, sizeof(*inv));
+	inv->doms = xcalloc(lab->n_guests, sizeof(*inv->doms));
+	inv->vols = xcalloc(lab->n_guests, sizeof(*inv->vols));
+	inv->bridges = xcalloc(lab->n_bridges, sizeof(*inv->bridges));
+	return inv;
+}
+
+void inventory_free(struct inventory *inv)
+{
+	if (!inv)
+		return;
+	free(inv->doms);
+	free(inv->vols);
+	free(inv->bridges);
+	free(inv);
+}
+
+void plan_free(struct plan *p)
+{
+	if (!p)
+		return;
+	free(p->steps);
+	lv_diag_free(&p->conflicts);
+	for (size_t i = 0; i < p->n_xml; i++)
+		free(p->xml[i]);
+	free(p->xml);
+	free(p);
+}
+
+static void add_step(struct plan *p, enum step_op op, size_t guest, size_t disk, size_t bridge)
+{
+	p->steps = xrealloc(p->steps, (p->n_steps + 1) * sizeof(*p->steps));
+	p->steps[p->n_steps++] = (struct plan_step){op, guest, disk, bridge};
+}
+
+static bool bridge_used(const struct lab *lab, const bool *selected, size_t b)
+{
+	for (size_t i = 0; i < lab->n_guests; i++) {
+		if (selected && !selected[i])
+			continue;
+		const struct lab_guest *g = &lab->guests[i];
+		for (size_t k = 0; k < g->n_nets; k++)
+			if (streq(g->nets[k].bridge, lab->bridges[b].name))
+				return true;
+	}
+	return false;
+}
+
+static void plan_bridge(const struct lab *lab, const struct inventory *inv, size_t b,
+			struct plan *p)
+{
+	const struct lab_bridge *br = &lab->bridges[b];
+	const struct inv_bridge *ib = &inv->bridges[b];
+	_cleanup_free_ char *file = xasprintf("%s/lab.cfg", lab->dir);
+
+	if (ib->foreign) {
+		lv_diag_add(&p->conflicts, file, br->line,
+			    "bridge '%s' exists and was not made by lab '%s'", br->name, lab->name);
+		return;
+	}
+	if (br->mode == BRIDGE_HOST) {
+		if (!ib->exists)
+			lv_diag_add(&p->conflicts, file, br->line,
+				    "bridge '%s' does not exist on this host (mode host "
+				    "attaches to an existing bridge)",
+				    br->name);
+		return;
+	}
+	if (!inv->network_driver) {
+		if (!ib->exists)
+			add_step(p, STEP_BRIDGE_CREATE, 0, 0, b);
+		return;
+	}
+	if (!ib->exists)
+		add_step(p, STEP_NETWORK_CREATE, 0, 0, b);
+	else if (!ib->active)
+		add_step(p, STEP_NETWORK_START, 0, 0, b);
+}
+
+static void plan_volumes(const struct lab *lab, const struct inventory *inv, size_t gi,
+			 struct plan *p)
+{
+	const struct lab_guest *g = &lab->guests[gi];
+	for (size_t d = 0; d < g->n_disks; d++) {
+		if (!g->disks[d].allocate)
+			continue;
+		const struct inv_volume *v = &inv->vols[gi][d];
+		if (v->foreign) {
+			_cleanup_free_ char *path = lab_disk_path(lab, g, &g->disks[d]);
+			lv_diag_add(&p->conflicts, g->file, g->disks[d].line,
+				    "%s: volume '%s' exists and was not made by lab '%s'",
+				    g->disks[d].key, path, lab->name);
+		} else if (!v->exists) {
+			add_step(p, STEP_VOLUME_CREATE, gi, d, 0);
+		}
+	}
+}
+
+static void plan_domain(const struct lab *lab, const struct inventory *inv, size_t gi,
+			const char *stamp, struct plan *p)
+{
+	const struct lab_guest *g = &lab->guests[gi];
+	const struct inv_domain *dom = &inv->doms[gi];
+
+	if (dom->foreign) {
+		if (dom->owner[0])
+			lv_diag_add(&p->conflicts, g->file, 0,
+				    "domain '%s' exists and belongs to lab '%s'", g->name,
+				    dom->owner);
+		else
+			lv_diag_add(&p->conflicts, g->file, 0,
+				    "domain '%s' exists and was not made by labvirt", g->name);
+		return;
+	}
+	bool same = dom->state != DOM_ABSENT && dom->persistent && streq(dom->config, stamp);
+	if (dom->state == DOM_ABSENT)
+		add_step(p, STEP_DOMAIN_DEFINE, gi, 0, 0);
+	else if (!same && dom->state == DOM_SHUTOFF)
+		add_step(p, STEP_DOMAIN_REDEFINE, gi, 0, 0);
+	else if (!same)
+		add_step(p, STEP_RESTART_NEEDED, gi, 0, 0);
+
+	if (dom->state == DOM_ABSENT || dom->state == DOM_SHUTOFF)
+		add_step(p, STEP_DOMAIN_START, gi, 0, 0);
+}
+
+/* The config stamp is the value of the config="..." attribute. */
+static void stamp_of(const char *xml, char ret[17])
+{
+	const char *s = strstr(xml, " config=\"");
+	ret[0] = '\0';
+	if (s && strlen(s) >= 9 + 16) {
+		memcpy(ret, s + 9, 16);
+		ret[16] = '\0';
+	}
+}
+
+int plan_build(const struct lab *lab, const bool *selected, const struct inventory *inv,
+	       enum lab_accel accel, struct plan **ret_plan, struct lv_error *err)
+{
+	struct plan *p = xcalloc(1, sizeof(*p));
+	p->n_xml = lab->n_guests;
+	p->xml = xcalloc(lab->n_guests, sizeof(*p->xml));
+
+	for (size_t b = 0; b < lab->n_bridges; b++)
+		if (bridge_used(lab, selected, b))
+			plan_bridge(lab, inv, b, p);
+	for (size_t i = 0; i < lab->n_guests; i++) {
+		if (selected && !selected[i])
+			continue;
+		if (render_domain(lab, &lab->guests[i], accel, &p->xml[i], err) < 0) {
+			plan_free(p);
+			return lv_prefix(err, "render '%s'", lab->guests[i].name);
+		}
+		char stamp[17];
+		stamp_of(p->xml[i], stamp);
+		plan_volumes(lab, inv, i, p);
+		plan_domain(lab, inv, i, stamp, p);
+	}
+	*ret_plan = p;
+	return 0;
+}
+
+size_t plan_changes(const struct plan *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_steps; i++)
+		n += p->steps[i].op != STEP_RESTART_NEEDED;
+	return n;
+}
+
+char *plan_step_describe(const struct lab *lab, const struct plan_step *s)
+{
+	const struct lab_guest *g = s->guest < lab->n_guests ? &lab->guests[s->guest] : NULL;
+	const char *br = s->bridge < lab->n_bridges ? lab->bridges[s->bridge].name : "?";
+	switch (s->op) {
+	case STEP_NETWORK_CREATE: {
+		_cleanup_free_ char *net = lab_network_name(lab, &lab->bridges[s->bridge]);
+		return xasprintf("create network %s (bridge %s, %s)", net, br,
+				 lab_bridge_mode_name(lab->bridges[s->bridge].mode));
+	}
+	case STEP_NETWORK_START:
+		return xasprintf("start network for bridge %s", br);
+	case STEP_BRIDGE_CREATE:
+		return xasprintf("create bridge %s", br);
+	case STEP_VOLUME_CREATE: {
+		_cleanup_free_ char *path = lab_disk_path(lab, g, &g->disks[s->disk]);
+		return xasprintf("create volume %s for %s/%s", path, g->name,
+				 g->disks[s->disk].key);
+	}
+	case STEP_DOMAIN_DEFINE:
+		return xasprintf("define domain %s", g->name);
+	case STEP_DOMAIN_REDEFINE:
+		return xasprintf("update domain %s (layout changed)", g->name);
+	case STEP_DOMAIN_START:
+		return xasprintf("start domain %s", g->name);
+	case STEP_RESTART_NEEDED:
+		return xasprintf("domain %s runs with an older layout: restart it to apply "
+				 "(labvirt down %s && labvirt up %s)",
+				 g->name, g->name, g->name);
+	}
+	return xstrdup("?");
+}

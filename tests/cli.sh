@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The command line of the real binary: usage errors, help, version, layout
+# errors and exit codes. Needs no libvirt daemon (nothing here connects).
+# Usage: cli.sh PATH_TO_labvirt TESTS_DIR
+set -uo pipefail
+LABVIRT=$1
+TESTS=$2
+passed=0 failed=0
+T=$(mktemp -d /tmp/labvirt-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export LABVIRT_STATE_DIR=$T/state
+unset LABVIRT_URI
+
+# expect CODE STDOUT_FILE_OR_- STDERR_TEXT -- ARGS... : exact stderr, exit code
+expect() {
+	local code=$1 want_err=$2 desc=$3
+	shift 3
+	local out err rc
+	out=$("$LABVIRT" "$@" 2>"$T/err")
+	rc=$?
+	err=$(cat "$T/err")
+	if [ "$rc" = "$code" ] && [ "$err" = "$want_err" ]; then
+		passed=$((passed + 1))
+		echo "ok - $desc"
+	else
+		failed=$((failed + 1))
+		printf 'not ok - %s\n  exit %s (want %s)\n  stderr: %s\n  want:   %s\n' \
+			"$desc" "$rc" "$code" "$err" "$want_err"
+	fi
+	LAST_OUT=$out
+}
+
+expect_out() { # DESC PATTERN : last stdout matches the pattern
+	if [[ $LAST_OUT == $2 ]]; then
+		passed=$((passed + 1))
+		echo "ok - $1"
+	else
+		failed=$((failed + 1))
+		printf 'not ok - %s\n  stdout: %s\n' "$1" "$LAST_OUT"
+	fi
+}
+
+expect 2 "usage: labvirt [-L LABDIR] [-c URI] COMMAND [ARGS]
+
+Brings up a Proxmox-style lab of libvirt guests from layout files.
+
+Commands:
+  up        [GUEST...]
+  plan      [GUEST...]
+  status    [--json] [GUEST...]
+  console   GUEST
+  down      [--timeout SECONDS] [GUEST...]
+  destroy   [--yes] [GUEST...]
+  xml       GUEST
+  validate  
+
+Options:
+  -L, --lab DIR      the lab folder (default: domains)
+  -c, --connect URI  libvirt URI (default: LABVIRT_URI, the lab's uri,
+                     qemu:///system if a daemon answers, else embedded)
+  -h, --help         this help; 'labvirt COMMAND --help' for a command
+  -V, --version      print the version
+
+Exit codes: 0 done, 1 failed, 2 usage or layout error.
+labvirt: no command given" "no command is a usage error"
+expect 0 "" "--help" --help
+expect_out "--help lists the commands" "usage: labvirt *Commands:*destroy*Exit codes*"
+expect 0 "" "--version" --version
+expect_out "--version prints the version" "labvirt [0-9]*.[0-9]*.[0-9]*"
+expect 2 "labvirt: unknown command 'frobnicate' (see labvirt --help)" "unknown command" frobnicate
+expect 2 "labvirt: unknown option '--bogus'" "unknown global option" --bogus up
+expect 2 "labvirt: -L needs a value" "missing option value" -L
+for verb in up plan status console down destroy xml validate; do
+	expect 0 "" "$verb --help" "$verb" --help
+	expect_out "$verb --help shows its usage" "usage: labvirt $verb*"
+done
+expect 2 "labvirt: up: unknown option '--force'" "unknown verb option" -L "$TESTS/lifecycle/lab" up --force
+expect 2 "labvirt: down: --timeout 'soon' is not 0..86400 seconds" "bad --timeout" \
+	-L "$TESTS/lifecycle/lab" down --timeout soon
+expect 2 "labvirt: validate takes no arguments" "validate with an argument" \
+	-L "$TESTS/lifecycle/lab" validate extra
+expect 0 "" "validate a good lab" -L "$TESTS/lifecycle/lab" validate
+expect_out "validate says what it checked" "lab lc: 2 guests, 1 storage, 1 bridge: valid"
+expect 2 "labvirt: xml: name one guest" "xml without a guest" -L "$TESTS/lifecycle/lab" xml
+expect 2 "labvirt: no guest 'zz' in lab 'lc'" "xml of an unknown guest" \
+	-L "$TESTS/lifecycle/lab" xml zz
+expect 0 "" "xml of a guest (accel set: no connection)" -L "$TESTS/lifecycle/lab" xml a
+expect_out "xml is the rendered domain" "<domain type=\"qemu\">*<name>a</name>*</domain>"
+
+# A bad layout: every error, file:line, exit 2, and nothing created.
+mkdir -p "$T/bad"
+printf 'lab: bad\n\taccel tcg\n\ndir: local\n\tpath %s/pool\n\nbridge: vmbr0\n\tmode isolated\n' "$T" >"$T/bad/lab.cfg"
+printf 'name: one\ncores: 0\nvirtio0: local:8\nfoo: bar\n' >"$T/bad/one.conf"
+printf 'name: two\nmemory: lots\nnet0: virtio,bridge=vmbr9\nvirtio0: local:8\n' >"$T/bad/two.conf"
+for verb in validate up plan; do
+	expect 2 "$T/bad/one.conf:2: cores: '0' is out of range (1..128)
+$T/bad/one.conf:4: unknown key 'foo'
+$T/bad/two.conf:2: memory: 'lots' is not a whole number of MiB
+$T/bad/two.conf:3: net0: bridge 'vmbr9' is not defined in lab.cfg
+labvirt: layout '$T/bad' has 4 errors" "$verb reports every layout error" -L "$T/bad" "$verb"
+done
+if [ -e "$T/pool" ] || [ -e "$T/state/embed" ]; then
+	failed=$((failed + 1))
+	echo "not ok - a bad layout creates nothing"
+else
+	passed=$((passed + 1))
+	echo "ok - a bad layout creates nothing"
+fi
+expect 2 "$T/missing: cannot read: No such file or directory
+labvirt: layout '$T/missing' has 1 error" "a missing lab folder" -L "$T/missing" validate
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

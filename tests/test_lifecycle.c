@@ -1,0 +1,312 @@
+/* test_lifecycle.c - the commands' logic against libvirt's in-memory
+ * test:///default driver: up, plan, status, down, destroy, conflicts and
+ * undo. Volumes are real qcow2 files in a temporary folder. The driver's
+ * state lives as long as one connection is open, so the test keeps one. */
+#include <dirent.h>
+#include <errno.h>
+#include <libvirt/libvirt.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cmd.h"
+
+#define URI "test:///default"
+
+static int passed, failed;
+static char *tmp;
+
+static void check(bool ok, const char *what, const char *detail)
+{
+	if (ok) {
+		passed++;
+		printf("ok - %s\n", what);
+	} else {
+		failed++;
+		printf("not ok - %s\n%s\n", what, detail ? detail : "");
+	}
+}
+
+struct result {
+	int code;
+	char *out, *err;
+};
+
+/* Runs one command as main would, capturing what it prints. */
+static struct result run(const char *lab_dir, int argc, char **argv)
+{
+	struct result r = {0};
+	size_t n1, n2;
+	FILE *out = open_memstream(&r.out, &n1), *errout = open_memstream(&r.err, &n2);
+	struct ctx c = {.lab_dir = lab_dir,
+			.uri = URI,
+			.out = out,
+			.errout = errout,
+			.state_dir = xasprintf("%s/state", tmp)};
+	struct lv_error err = {0};
+	int (*fn)(struct ctx *, int, char **, struct lv_error *) =
+	    streq(argv[0], "up")       ? cmd_up
+	    : streq(argv[0], "plan")   ? cmd_plan
+	    : streq(argv[0], "status") ? cmd_status
+	    : streq(argv[0], "down")   ? cmd_down
+				       : cmd_destroy;
+	int rc = fn(&c, argc, argv, &err);
+	if (rc < 0)
+		fprintf(errout, "labvirt: %s\n", err.msg);
+	r.code = rc < 0 ? err.code : 0;
+	ctx_release(&c);
+	fclose(out);
+	fclose(errout);
+	return r;
+}
+
+static void result_free(struct result *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char *data = lv_read_file(from, NULL);
+	if (!data || lv_write_file_atomic(to, data, strlen(data), 0644, NULL) < 0) {
+		fprintf(stderr, "cannot copy %s\n", from);
+		exit(1);
+	}
+	free(data);
+}
+
+/* Copies the test lab SRC/LAB into tmp/LAB, so its storage lands in tmp too. */
+static char *make_lab(const char *src, const char *lab)
+{
+	char *dir = xasprintf("%s/%s", tmp, lab);
+	_cleanup_free_ char *from = xasprintf("%s/%s", src, lab);
+	mkdir(dir, 0755);
+	DIR *d = opendir(from);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *f = xasprintf("%s/%s", from, e->d_name);
+		_cleanup_free_ char *t = xasprintf("%s/%s", dir, e->d_name);
+		copy_file(f, t);
+	}
+	if (d)
+		closedir(d);
+	return dir;
+}
+
+static void append(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "a");
+	fputs(text, f);
+	fclose(f);
+}
+
+#define RUN(dir, ...)                                                                              \
+	({                                                                                         \
+		char *_argv[] = {__VA_ARGS__, NULL};                                               \
+		run(dir, (int)ARRAY_SIZE(_argv) - 1, _argv);                                       \
+	})
+
+static void expect(struct result r, int code, const char *out, const char *err, const char *what)
+{
+	char detail[8192];
+	snprintf(detail, sizeof(detail),
+		 "  exit %d (want %d)\n  stdout:\n%s  want:\n%s  stderr:\n%s  want:\n%s", r.code,
+		 code, r.out, out ? out : "(any)\n", r.err, err ? err : "(any)\n");
+	check(r.code == code && (!out || streq(r.out, out)) && (!err || streq(r.err, err)), what,
+	      detail);
+	result_free(&r);
+}
+
+static void test_up_is_idempotent(const char *dir)
+{
+	_cleanup_free_ char *out =
+	    xasprintf("create network labvirt-lc-lvtest0 (bridge lvtest0, nat)\n"
+		      "create volume %s/pool/lc-a-virtio0.qcow2 for a/virtio0\n"
+		      "define domain a\nstart domain a\n"
+		      "create volume %s/pool/lc-b-virtio0.qcow2 for b/virtio0\n"
+		      "define domain b\nstart domain b\n"
+		      "lab lc is up: 2 of 2 guests running\n",
+		      dir, dir);
+	expect(RUN(dir, "plan"), 0, NULL, "", "plan before up lists changes");
+	expect(RUN(dir, "up"), 0, out, "", "up creates network, volumes, domains");
+	_cleanup_free_ char *vol = xasprintf("%s/pool/lc-a-virtio0.qcow2", dir);
+	check(file_exists(vol), "up made the qcow2 volume", vol);
+	expect(RUN(dir, "up"), 0, "lab lc: nothing to do (2 of 2 guests running)\n", "",
+	       "second up changes nothing");
+	expect(RUN(dir, "plan"), 0, "lab lc: nothing to do\n", "", "plan after up is empty");
+}
+
+static void test_status(const char *dir)
+{
+	struct result r = RUN(dir, "status", "--json");
+	check(r.code == 0 && strstr(r.out, "{\"name\":\"a\",\"state\":\"running\",\"vcpus\":1,"
+					   "\"memory_mib\":128,\"disks\":\"virtio0=64M\""),
+	      "status --json shows a running guest", r.out);
+	result_free(&r);
+	r = RUN(dir, "status");
+	check(r.code == 0 && strstr(r.out, "\nb                running      1   128 MiB"),
+	      "status table has a line per guest", r.out);
+	result_free(&r);
+}
+
+static void test_changed_layout(const char *dir)
+{
+	_cleanup_free_ char *conf = xasprintf("%s/a.conf", dir);
+	append(conf, "description: changed\n");
+	expect(RUN(dir, "plan"), 0,
+	       "! domain a runs with an older layout: restart it to apply (labvirt down a && "
+	       "labvirt up a)\nlab lc: nothing to do\n",
+	       "", "plan sees a changed layout of a running guest");
+	expect(RUN(dir, "down", "a"), 0, "a: shut down\n", "", "down shuts the guest down");
+	expect(RUN(dir, "plan"), 0,
+	       "+ update domain a (layout changed)\n+ start domain a\nlab lc: 2 changes\n", "",
+	       "plan updates a stopped guest");
+	expect(RUN(dir, "up", "a"), 0,
+	       "update domain a (layout changed)\nstart domain a\nlab lc is up: 2 of 2 guests "
+	       "running\n",
+	       "", "up applies the change and starts it");
+}
+
+static void test_fault_undoes(const char *dir)
+{
+	expect(RUN(dir, "destroy", "b"), 2, "",
+	       "labvirt: destroy: stdin is not a terminal: add --yes to confirm\n",
+	       "destroy without --yes refuses when not interactive");
+	_cleanup_free_ char *rm = xasprintf(
+	    "removed domain b\nremoved volume %s/pool/lc-b-virtio0.qcow2\nlab lc: destroyed\n",
+	    dir);
+	expect(RUN(dir, "destroy", "--yes", "b"), 0, rm, "", "destroy removes one guest");
+	setenv("LABVIRT_FAIL_STEP", "start domain b", 1);
+	_cleanup_free_ char *err = xasprintf(
+	    "undone: define domain b\nundone: create volume %s/pool/lc-b-virtio0.qcow2 for "
+	    "b/virtio0\nlabvirt: up: start domain b: injected fault\n",
+	    dir);
+	_cleanup_free_ char *out =
+	    xasprintf("create volume %s/pool/lc-b-virtio0.qcow2 for b/virtio0\n"
+		      "define domain b\n",
+		      dir);
+	expect(RUN(dir, "up"), 1, out, err, "a failed step undoes what the run made");
+	unsetenv("LABVIRT_FAIL_STEP");
+	_cleanup_free_ char *vol = xasprintf("%s/pool/lc-b-virtio0.qcow2", dir);
+	check(!file_exists(vol), "the undone volume is gone", vol);
+	expect(RUN(dir, "plan"), 0, NULL, "", "plan after the failed up");
+}
+
+static void test_foreign(const char *src, const char *dir)
+{
+	_cleanup_free_ char *from = xasprintf("%s/collide.conf", src);
+	_cleanup_free_ char *to = xasprintf("%s/test.conf", dir);
+	copy_file(from, to);
+	_cleanup_free_ char *err =
+	    xasprintf("%s/test.conf: domain 'test' exists and was not made by labvirt\n"
+		      "labvirt: the layout conflicts with this host (1 problem)\n",
+		      dir);
+	expect(RUN(dir, "up"), 2, "", err, "a foreign domain of the same name is an error");
+	expect(RUN(dir, "destroy", "--yes", "test"), 0, "lab lc: destroyed\n",
+	       "test: not this lab's domain: left alone\n", "destroy leaves a foreign domain");
+	unlink(to);
+}
+
+static void test_destroy_all(const char *dir)
+{
+	_cleanup_free_ char *out =
+	    xasprintf("removed domain a\nremoved volume %s/pool/lc-a-virtio0.qcow2\n"
+		      "removed network labvirt-lc-lvtest0\nlab lc: destroyed\n",
+		      dir);
+	expect(RUN(dir, "destroy", "--yes"), 0, out, "", "destroy removes the rest");
+	struct result r = RUN(dir, "status", "--json");
+	check(strstr(r.out, "\"state\":\"absent\"") && !strstr(r.out, "running"),
+	      "nothing of the lab is left", r.out);
+	result_free(&r);
+}
+
+static void test_host_bridge_missing(const char *dir)
+{
+	_cleanup_free_ char *err = xasprintf(
+	    "%s/lab.cfg:7: bridge 'lvhost0' does not exist on this host (mode host attaches "
+	    "to an existing bridge)\n"
+	    "labvirt: the layout conflicts with this host (1 problem)\n",
+	    dir);
+	expect(RUN(dir, "up"), 2, "", err, "mode host needs an existing bridge");
+	_cleanup_free_ char *pool = xasprintf("%s/pool", dir);
+	check(!file_exists(pool), "nothing was created", pool);
+}
+
+static void test_missing_iso(const char *dir)
+{
+	_cleanup_free_ char *err = xasprintf(
+	    "labvirt: i: ISO '%s/pool/template/iso/installer.iso' is missing: download it and "
+	    "put it there (README: \"Operating systems\")\n",
+	    dir);
+	expect(RUN(dir, "up"), 1, "", err, "a missing ISO says which file to put where");
+	_cleanup_free_ char *vol = xasprintf("%s/pool/is-i-virtio0.qcow2", dir);
+	check(!file_exists(vol), "nothing was created", vol);
+}
+
+/* A child holds the lab's lock for a moment; `down` says who holds it and
+ * waits for it rather than failing. */
+static void test_lock_waits(const char *dir)
+{
+	int ready[2];
+	if (pipe(ready) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		_cleanup_free_ char *state = xasprintf("%s/state", tmp);
+		struct host_lock *lock = NULL;
+		host_lock_lab(state, "lc", "up", NULL, NULL, &lock, NULL);
+		close(ready[1]); /* tells the parent the lock is held */
+		usleep(500 * 1000);
+		host_unlock(lock);
+		_exit(0);
+	}
+	close(ready[1]);
+	char b;
+	if (read(ready[0], &b, 1) < 0)
+		return;
+	close(ready[0]);
+	_cleanup_free_ char *err = xasprintf(
+	    "labvirt: waiting for the lock of lab 'lc', held by labvirt up (pid %d)\n", (int)pid);
+	expect(RUN(dir, "down"), 0, "a: not created\nb: not created\n", err,
+	       "a second labvirt says who holds the lock and waits");
+	waitpid(pid, NULL, 0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_lifecycle SRCDIR\n");
+		return 2;
+	}
+	char tmpl[] = "/tmp/labvirt-lifecycle-XXXXXX";
+	tmp = mkdtemp(tmpl);
+	_cleanup_free_ char *state = xasprintf("%s/state", tmp);
+	mkdir(state, 0700);
+	virConnectPtr keep = virConnectOpen(URI); /* keeps the driver's state alive */
+	_cleanup_free_ char *dir = make_lab(argv[1], "lab");
+	_cleanup_free_ char *hostbr = make_lab(argv[1], "hostbr");
+	_cleanup_free_ char *iso = make_lab(argv[1], "iso");
+	test_up_is_idempotent(dir);
+	test_status(dir);
+	test_changed_layout(dir);
+	test_foreign(argv[1], dir);
+	test_fault_undoes(dir);
+	test_destroy_all(dir);
+	test_host_bridge_missing(hostbr);
+	test_missing_iso(iso);
+	test_lock_waits(dir);
+	virConnectClose(keep);
+	_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmp);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
