@@ -243,12 +243,33 @@ static void test_host_bridge_missing(const char *dir)
 static void test_missing_iso(const char *dir)
 {
 	_cleanup_free_ char *err = xasprintf(
-	    "labvirt: i: ISO '%s/pool/template/iso/installer.iso' is missing: download it and "
-	    "put it there (README: \"Operating systems\")\n",
+	    "i: ide2: ISO '%s/pool/template/iso/installer.iso' is missing: download it and "
+	    "put it there (README: \"Operating systems\")\n"
+	    "labvirt: 1 file the lab needs is missing\n",
 	    dir);
 	expect(RUN(dir, "up"), 1, "", err, "a missing ISO says which file to put where");
 	_cleanup_free_ char *vol = xasprintf("%s/pool/is-i-virtio0.qcow2", dir);
 	check(!file_exists(vol), "nothing was created", vol);
+}
+
+static void test_foreign_volume(const char *dir)
+{
+	_cleanup_free_ char *pool = xasprintf("%s/pool", dir);
+	_cleanup_free_ char *vol = xasprintf("%s/is-i-virtio0.qcow2", pool);
+	mkdir(pool, 0755);
+	if (lv_write_file_atomic(vol, "not ours", 8, 0644, NULL) < 0)
+		return;
+	_cleanup_free_ char *err =
+	    xasprintf("%s/i.conf:3: virtio0: volume '%s' exists and was not made by lab 'is'\n"
+		      "labvirt: the layout conflicts with this host (1 problem)\n",
+		      dir, vol);
+	expect(RUN(dir, "up"), 2, "", err, "a foreign file at a volume's path is an error");
+	expect(RUN(dir, "destroy", "--yes"), 0, "lab is: destroyed\n", NULL,
+	       "destroy leaves the foreign file");
+	char *data = lv_read_file(vol, NULL);
+	check(streq(data, "not ours"), "the foreign file is untouched", vol);
+	free(data);
+	unlink(vol);
 }
 
 /* A child holds the lab's lock for a moment; `down` says who holds it and
@@ -302,6 +323,7 @@ int main(int argc, char **argv)
 	test_destroy_all(dir);
 	test_host_bridge_missing(hostbr);
 	test_missing_iso(iso);
+	test_foreign_volume(iso);
 	test_lock_waits(dir);
 	virConnectClose(keep);
 	_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", tmp);

@@ -21,36 +21,41 @@ struct run {
 	size_t n_undo;
 };
 
-static int check_file(const struct lab_guest *g, const char *what, const char *path,
-		      const char *hint, struct lv_error *err)
+static int check_file(struct ctx *c, const struct lab_guest *g, const char *what, const char *path,
+		      const char *hint)
 {
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 		return 0;
-	return lv_fail(err, LV_EXIT_FAIL, "%s: %s '%s' is missing: %s", g->name, what, path, hint);
+	fprintf(c->errout, "%s: %s '%s' is missing: %s\n", g->name, what, path, hint);
+	return 1;
 }
 
-/* Files a guest needs that labvirt does not make: say which, and where. */
-static int check_guest_files(const struct lab *lab, const struct lab_guest *g, struct lv_error *err)
+/* Files a guest needs that labvirt does not make: each missing one is named,
+ * with where to put it. Returns how many are missing. */
+static int missing_files(struct ctx *c, const struct lab_guest *g)
 {
+	int n = 0;
 	for (size_t d = 0; d < g->n_disks; d++) {
 		const struct lab_disk *k = &g->disks[d];
-		_cleanup_free_ char *path = lab_disk_path(lab, g, k);
-		if (k->import_from &&
-		    check_file(g, "import-from image", k->import_from,
-			       "put the image there or change import-from=", err) < 0)
-			return -1;
-		if (!k->allocate && path &&
-		    check_file(g, k->media == MEDIA_CDROM ? "ISO" : "disk image", path,
-			       "download it and put it there (README: \"Operating systems\")",
-			       err) < 0)
-			return -1;
+		_cleanup_free_ char *path = lab_disk_path(c->lab, g, k);
+		_cleanup_free_ char *what = xasprintf("%s: %s", k->key,
+						      k->import_from ? "import-from image"
+						      : k->media == MEDIA_CDROM ? "ISO"
+										: "disk image");
+		if (k->import_from)
+			n += check_file(c, g, what, k->import_from,
+					"put the image there or change import-from=");
+		else if (!k->allocate && path)
+			n += check_file(
+			    c, g, what, path,
+			    "download it and put it there (README: \"Operating systems\")");
 	}
-	if (g->kernel && check_file(g, "kernel", g->kernel, "put the kernel there", err) < 0)
-		return -1;
-	if (g->initrd && check_file(g, "initrd", g->initrd, "put the initrd there", err) < 0)
-		return -1;
-	return 0;
+	if (g->kernel)
+		n += check_file(c, g, "kernel", g->kernel, "put the kernel there");
+	if (g->initrd)
+		n += check_file(c, g, "initrd", g->initrd, "put the initrd there");
+	return n;
 }
 
 static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
@@ -197,11 +202,14 @@ static int make_plan(struct ctx *c, int argc, char **argv, struct plan **ret, st
 			       "the layout conflicts with this host (%zu problem%s)", n,
 			       n == 1 ? "" : "s");
 	}
+	int missing = 0;
 	for (size_t i = 0; i < c->lab->n_guests; i++)
-		if (sel[i] && check_guest_files(c->lab, &c->lab->guests[i], err) < 0) {
-			plan_free(p);
-			return -1;
-		}
+		missing += sel[i] ? missing_files(c, &c->lab->guests[i]) : 0;
+	if (missing) {
+		plan_free(p);
+		return lv_fail(err, LV_EXIT_FAIL, "%d file%s the lab needs %s missing", missing,
+			       missing == 1 ? "" : "s", missing == 1 ? "is" : "are");
+	}
 	*ret = p;
 	return 0;
 }
