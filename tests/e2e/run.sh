@@ -252,6 +252,14 @@ for g in e2e-b e2e-c; do
 		'3 packets received' -- lv_console e2e-a
 	phase "ping -c 3 $g (console attach included)" "$(e2e_elapsed "$t")"
 done
+# --- the console on a terminal (script(1) gives it a pty): raw mode, Ctrl-] leaves,
+# and the terminal is restored afterwards ("icanon" again, not "-icanon").
+tty_console() {
+	"$RUN" script -qec "stty -a | grep -o -- '-*icanon'; $LABVIRT -L $LAB ${CONNECT[*]} console e2e-a; echo console-exit=\$?; stty -a | grep -o -- '-*icanon'" /dev/null
+}
+e2e_check "labvirt console on a terminal: Ctrl-] leaves, terminal restored" \
+	e2e_console_expect -t 60 -w 'Connected to e2e-a' -s $'\035' \
+	'console-exit=0[[:space:]]+icanon' -- tty_console
 [ "$E2E_FAILED" -eq 0 ] || dump_logs
 
 # --- down
