@@ -24,6 +24,13 @@ static inline void host_unlockp(struct host_lock **l)
 /* Runs argv[0] (looked up in PATH) with argv, no shell. Non-zero exit is an
  * error carrying the program's last line of stderr. ret_out may be NULL. */
 int host_run(const char *const argv[], char **ret_out, struct lv_error *err);
+/* Runs argv[0] with argv, no shell, writing input (len bytes, may be NULL:
+ * stdin is then inherited) to its stdin; its stdout and stderr are ours. Waits
+ * for it and returns its exit status (128 + N for signal N), or -1. */
+int host_run_feed(const char *const argv[], const char *input, size_t len, struct lv_error *err);
+
+/* Whether PATH has an executable program called name. */
+bool host_find_program(const char *name);
 
 /* Linux bridges, for when no libvirt network driver makes them. Ownership is
  * the interface alias "labvirt:LAB". */

@@ -27,9 +27,10 @@ enum lab_media { MEDIA_DISK, MEDIA_CDROM };
 struct lab_storage {
 	char *id;
 	enum lab_storage_type type;
-	char *path;     /* dir: where volumes live */
-	char *vgname;   /* lvmthin */
-	char *thinpool; /* lvmthin */
+	char *path;        /* dir: where volumes live */
+	char *vgname;      /* lvmthin */
+	char *thinpool;    /* lvmthin */
+	double overcommit; /* lvmthin, labvirt-only: error past this many times the pool; 0: none */
 	int line;
 };
 
@@ -39,6 +40,22 @@ struct lab_bridge {
 	enum lab_bridge_mode mode;
 	char *address;               /* host side "10.10.10.1/24", or NULL */
 	char *dhcp_start, *dhcp_end; /* nat: DHCP range (defaults from address) */
+	int line;
+};
+
+/* `image: alpine-3.20` in lab.cfg: an image the lab downloads and checks
+ * (labvirt-only stanza). Kept as <dir storage path>/import/<file>. */
+enum lab_sum { SUM_SHA256, SUM_SHA512 };
+struct lab_image {
+	char *name;
+	char *url;
+	enum lab_sum sum_type;
+	char *sum;     /* the hex digest (lower case), or NULL with sum_url */
+	char *sum_url; /* a checksum file listing the image (SHA256SUMS, x.sha512) */
+	char *format;  /* qcow2 (default) or raw */
+	char *storage; /* the dir storage whose import/ folder keeps it */
+	char *file;    /* the file name there: file= or the URL's last part */
+	char *path;    /* <storage path>/import/<file>, NULL when the storage is bad */
 	int line;
 };
 
@@ -54,7 +71,8 @@ struct lab_disk {
 	bool allocate;     /* STORAGE:SIZE form: labvirt makes the volume */
 	char *volume;      /* STORAGE:VOLUME form (e.g. "iso/x.iso"), or NULL */
 	char *path;        /* absolute path (plain path, or volume resolved), or NULL */
-	char *import_from; /* import-from= image path */
+	char *import_from; /* import-from= image path (resolved) */
+	char *image;       /* import-from= named this catalogue image, or NULL */
 	bool full_clone;   /* labvirt-only clone=full; default a linked clone */
 	char *cache;       /* cache= (none, writeback, ...) or NULL */
 	bool discard;      /* discard=on */
@@ -74,6 +92,28 @@ struct lab_net {
 	int line;
 };
 
+/* `ipconfig0: ip=10.0.0.5/24,gw=10.0.0.1` or `ip=dhcp`, for netN. */
+struct lab_ipconfig {
+	int index;
+	char *ip; /* "CIDR" or "dhcp" */
+	char *gw; /* or NULL */
+	int line;
+};
+
+/* Proxmox's cloud-init keys: what labvirt writes into the guest's disk before
+ * its first boot. */
+struct lab_cloudinit {
+	bool set;           /* any cloud-init key was given */
+	char *user;         /* ciuser */
+	char *password;     /* cipassword: as written (plain or a crypt(3) hash) */
+	char *sshkeys;      /* sshkeys, URL-decoded: one key per line */
+	char *nameserver;   /* blank-separated addresses */
+	char *searchdomain; /* blank-separated domains */
+	char *custom_user, *custom_network, *custom_meta, *custom_vendor; /* cicustom paths */
+	struct lab_ipconfig ipconfig[LAB_MAX_NETS];
+	size_t n_ipconfig;
+};
+
 struct lab_guest {
 	char *name; /* DNS label; `name:` or the file's stem */
 	char *file; /* path of its .conf, for messages */
@@ -84,8 +124,9 @@ struct lab_guest {
 	char *description;
 	char uuid[37]; /* smbios1 uuid= or derived */
 	bool uuid_given;
-	char *machine; /* machine: pc, q35, ... or NULL for libvirt's default */
-	char *vga;     /* std, qxl, virtio, serial0, none, ... or NULL */
+	char *machine;  /* machine: pc, q35, ... or NULL for libvirt's default */
+	char *vga;      /* std, qxl, virtio, serial0, none, ... or NULL */
+	char *graphics; /* labvirt-only graphics: vnc, spice, none; or NULL (from vga) */
 	bool agent;
 	bool onboot;
 	char *boot_order[LAB_MAX_DISKS + LAB_MAX_NETS]; /* "virtio0", "net0", ... */
@@ -95,6 +136,7 @@ struct lab_guest {
 	size_t n_nets;
 	struct lab_disk disks[LAB_MAX_DISKS];
 	size_t n_disks;
+	struct lab_cloudinit ci;
 };
 
 struct lab {
@@ -106,6 +148,8 @@ struct lab {
 	size_t n_storages;
 	struct lab_bridge *bridges;
 	size_t n_bridges;
+	struct lab_image *images; /* the image catalogue, in file order */
+	size_t n_images;
 	struct lab_guest *guests; /* sorted by name */
 	size_t n_guests;
 };
@@ -123,6 +167,7 @@ static inline void lab_freep(struct lab **lab)
 struct lab_guest *lab_find_guest(const struct lab *lab, const char *name);
 struct lab_storage *lab_find_storage(const struct lab *lab, const char *id);
 struct lab_bridge *lab_find_bridge(const struct lab *lab, const char *name);
+struct lab_image *lab_find_image(const struct lab *lab, const char *name);
 
 /* Names labvirt gives what it creates; all carry the lab's name. */
 char *lab_volume_name(const struct lab *lab, const struct lab_guest *g, const struct lab_disk *d);
@@ -134,5 +179,9 @@ char *lab_disk_path(const struct lab *lab, const struct lab_guest *g, const stru
 
 const char *lab_accel_name(enum lab_accel a);
 const char *lab_bridge_mode_name(enum lab_bridge_mode m);
+/* The guest's graphical console: "vnc", "spice", or NULL for none. Asked for
+ * by `graphics:`, else by a display `vga:` (qxl: spice; std, cirrus, vmware,
+ * virtio: vnc); a guest without either has none. */
+const char *lab_guest_graphics(const struct lab_guest *g);
 
 #endif

@@ -15,6 +15,13 @@ struct storage_vol {
 	bool full_clone;
 };
 
+/* A pool's use (lvmthin): sizes in bytes, percentages 0..100. */
+struct storage_usage {
+	char pool[256]; /* "VG/POOL" */
+	uint64_t data_size, meta_size;
+	double data_pct, meta_pct;
+};
+
 struct storage_backend {
 	const char *type;
 	/* exists: there is a volume at that path; foreign: it is not this tag's. */
@@ -23,9 +30,16 @@ struct storage_backend {
 	int (*create)(const struct storage_vol *v, struct lv_error *err);
 	/* Removes the volume only if it carries this tag; absent is not an error. */
 	int (*remove)(const struct storage_vol *v, struct lv_error *err);
+	/* Optional. Before `up` creates anything: can s take these n new volumes?
+	 * May hand back a warning for the user (*ret_note, caller frees). */
+	int (*check)(const struct lab_storage *s, const struct storage_vol *vols, size_t n,
+		     char **ret_note, struct lv_error *err);
+	/* Optional. How full the storage is, for `status`. */
+	int (*usage)(const struct lab_storage *s, struct storage_usage *ret, struct lv_error *err);
 };
 
 extern const struct storage_backend storage_dir_backend;
+extern const struct storage_backend storage_lvmthin_backend;
 
 const struct storage_backend *storage_backend_for(const struct lab_storage *s,
 						  struct lv_error *err);
@@ -38,5 +52,10 @@ int storage_query(const struct storage_vol *v, bool *ret_exists, bool *ret_forei
 		  struct lv_error *err);
 int storage_create(const struct storage_vol *v, struct lv_error *err);
 int storage_remove(const struct storage_vol *v, struct lv_error *err);
+/* vols all lie on s; no check for the type is a pass. */
+int storage_check(const struct lab_storage *s, const struct storage_vol *vols, size_t n,
+		  char **ret_note, struct lv_error *err);
+/* Returns 1 with *ret filled, 0 when the type has no use to show. */
+int storage_usage(const struct lab_storage *s, struct storage_usage *ret, struct lv_error *err);
 
 #endif

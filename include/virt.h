@@ -36,6 +36,9 @@ struct virt_dom_info {
 int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *ret,
 		     struct lv_error *err);
 
+/* Defines the domain. A <graphics> element without a passwd gets the password
+ * the domain already has, or a new random one: labvirt's rendered XML never
+ * carries it, and it is never printed. */
 int virt_domain_define(struct virt *v, const char *xml, bool autostart, struct lv_error *err);
 /* The persistent XML as defined now (to restore it on undo). */
 int virt_domain_xml(struct virt *v, const char *name, char **ret_xml, struct lv_error *err);
@@ -57,5 +60,35 @@ int virt_network_remove(struct virt *v, const char *name, struct lv_error *err);
  * in_fd ends. */
 int virt_console(struct virt *v, const char *name, int in_fd, int out_fd, bool raw,
 		 struct lv_error *err);
+
+/* The graphical console of a running domain, for a viewer. */
+struct virt_graphics {
+	char type[8];     /* "vnc", "spice" */
+	char host[64];    /* the listen address */
+	int port;         /* the TCP port */
+	char passwd[128]; /* the password; wipe it after use */
+};
+int virt_domain_graphics(struct virt *v, const char *name, struct virt_graphics *ret,
+			 struct lv_error *err);
+
+/* A guest address: which interface (by MAC), and where it was learnt. */
+struct virt_addr {
+	char mac[18];
+	char addr[64];      /* "10.10.10.128/24" */
+	const char *source; /* "agent", "lease", "arp" */
+};
+/* The addresses of a running domain: from its guest agent when one answers
+ * (then ret_agent is set), the DHCP leases of the named libvirt networks, and
+ * the host's neighbour table. Loopback and link-local addresses are left out. */
+int virt_domain_addresses(struct virt *v, const char *name, char *const *networks,
+			  size_t n_networks, struct virt_addr **ret, size_t *ret_n, bool *ret_agent,
+			  struct lv_error *err);
+
+/* Guest agent events (it connects, it goes), to wait on them. */
+struct virt_watch;
+int virt_watch_agents(struct virt *v, struct virt_watch **ret, struct lv_error *err);
+/* Returns when an agent event came, or after timeout_ms. */
+void virt_watch_wait(struct virt_watch *w, int timeout_ms);
+void virt_watch_free(struct virt_watch *w);
 
 #endif

@@ -45,7 +45,7 @@ expect 2 "usage: labvirt [-L LABDIR] [-c URI] COMMAND [ARGS]
 Brings up a Proxmox-style lab of libvirt guests from layout files.
 
 Commands:
-  up        [GUEST...]
+  up        [--wait [--timeout SECONDS]] [GUEST...]
   plan      [GUEST...]
   status    [--json] [GUEST...]
   console   GUEST
@@ -53,6 +53,10 @@ Commands:
   destroy   [--yes] [GUEST...]
   xml       GUEST
   validate  
+  ip        GUEST
+  view      [--full-screen] [--kiosk] [--rdp [--user NAME]] GUEST
+  kiosk     [--print] [--output FILE] [--rdp [--user NAME]] GUEST
+  fetch     [--all] [GUEST...]
 
 Options:
   -L, --lab DIR      the lab folder (default: domains)
@@ -70,11 +74,16 @@ expect_out "--version prints the version" "labvirt [0-9]*.[0-9]*.[0-9]*"
 expect 2 "labvirt: unknown command 'frobnicate' (see labvirt --help)" "unknown command" frobnicate
 expect 2 "labvirt: unknown option '--bogus'" "unknown global option" --bogus up
 expect 2 "labvirt: -L needs a value" "missing option value" -L
-for verb in up plan status console down destroy xml validate; do
+for verb in up plan status console down destroy xml validate ip view kiosk fetch; do
 	expect 0 "" "$verb --help" "$verb" --help
 	expect_out "$verb --help shows its usage" "usage: labvirt $verb*"
 done
 expect 2 "labvirt: up: unknown option '--force'" "unknown verb option" -L "$TESTS/lifecycle/lab" up --force
+expect 2 "labvirt: up: --timeout goes with --wait" "up --timeout without --wait" \
+	-L "$TESTS/lifecycle/lab" up --timeout 5
+expect 2 "labvirt: view: --user goes with --rdp" "view --user without --rdp" \
+	-L "$TESTS/lifecycle/lab" -c test:///default view --user me a
+expect 2 "labvirt: kiosk: name one guest" "kiosk without a guest" -L "$TESTS/lifecycle/lab" kiosk
 expect 2 "labvirt: down: --timeout 'soon' is not 0..86400 seconds" "bad --timeout" \
 	-L "$TESTS/lifecycle/lab" down --timeout soon
 expect 2 "labvirt: validate takes no arguments" "validate with an argument" \

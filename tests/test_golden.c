@@ -133,6 +133,49 @@ static void dump_bridges(FILE *f, const struct lab *lab)
 	}
 }
 
+/* The image catalogue and cloud-init keys are shown only where a lab has them. */
+static void dump_images(FILE *f, const struct lab *lab)
+{
+	for (size_t i = 0; i < lab->n_images; i++) {
+		const struct lab_image *im = &lab->images[i];
+		const char *n = im->name;
+		fprintf(f, "image.%s.url=%s\n", n, str(im->url));
+		fprintf(f, "image.%s.sum_type=%s\n", n,
+			im->sum_type == SUM_SHA256 ? "sha256" : "sha512");
+		fprintf(f, "image.%s.sum=%s\n", n, str(im->sum));
+		fprintf(f, "image.%s.sum_url=%s\n", n, str(im->sum_url));
+		fprintf(f, "image.%s.format=%s\n", n, str(im->format));
+		fprintf(f, "image.%s.storage=%s\n", n, str(im->storage));
+		fprintf(f, "image.%s.file=%s\n", n, str(im->file));
+		fprintf(f, "image.%s.path=%s\n", n, str(im->path));
+		fprintf(f, "image.%s.line=%d\n", n, im->line);
+	}
+}
+
+static void dump_cloudinit(FILE *f, const struct lab_guest *g)
+{
+	const struct lab_cloudinit *ci = &g->ci;
+	const char *p = g->name;
+	if (!ci->set)
+		return;
+	fprintf(f, "guest.%s.ci.user=%s\n", p, str(ci->user));
+	fprintf(f, "guest.%s.ci.password=%s\n", p, str(ci->password));
+	fprintf(f, "guest.%s.ci.sshkeys=", p);
+	for (const char *c = ci->sshkeys ? ci->sshkeys : "(null)"; *c; c++)
+		fputs(*c == '\n' ? "\\n" : (char[]){*c, 0}, f);
+	fprintf(f, "\nguest.%s.ci.nameserver=%s\n", p, str(ci->nameserver));
+	fprintf(f, "guest.%s.ci.searchdomain=%s\n", p, str(ci->searchdomain));
+	fprintf(f, "guest.%s.ci.custom_user=%s\n", p, str(ci->custom_user));
+	fprintf(f, "guest.%s.ci.custom_network=%s\n", p, str(ci->custom_network));
+	fprintf(f, "guest.%s.ci.custom_meta=%s\n", p, str(ci->custom_meta));
+	fprintf(f, "guest.%s.ci.custom_vendor=%s\n", p, str(ci->custom_vendor));
+	for (size_t i = 0; i < ci->n_ipconfig; i++) {
+		const struct lab_ipconfig *ic = &ci->ipconfig[i];
+		fprintf(f, "guest.%s.ipconfig%d=ip=%s gw=%s line=%d\n", p, ic->index, str(ic->ip),
+			str(ic->gw), ic->line);
+	}
+}
+
 static void dump_net(FILE *f, const struct lab_guest *g, const struct lab_net *n)
 {
 	const char *p = g->name;
@@ -160,6 +203,8 @@ static void dump_disk(FILE *f, const struct lab *lab, const struct lab_guest *g,
 	fprintf(f, "guest.%s.%s.volume=%s\n", p, k, str(d->volume));
 	fprintf(f, "guest.%s.%s.path=%s\n", p, k, str(d->path));
 	fprintf(f, "guest.%s.%s.import_from=%s\n", p, k, str(d->import_from));
+	if (d->image)
+		fprintf(f, "guest.%s.%s.image=%s\n", p, k, d->image);
 	fprintf(f, "guest.%s.%s.full_clone=%d\n", p, k, d->full_clone);
 	fprintf(f, "guest.%s.%s.cache=%s\n", p, k, str(d->cache));
 	fprintf(f, "guest.%s.%s.discard=%d\n", p, k, d->discard);
@@ -203,9 +248,11 @@ static char *dump_lab(const struct lab *lab)
 		str(lab->uri), lab_accel_name(lab->accel));
 	dump_storages(f, lab);
 	dump_bridges(f, lab);
+	dump_images(f, lab);
 	for (size_t i = 0; i < lab->n_guests; i++) {
 		const struct lab_guest *g = &lab->guests[i];
 		dump_guest_head(f, g);
+		dump_cloudinit(f, g);
 		for (size_t k = 0; k < g->n_nets; k++)
 			dump_net(f, g, &g->nets[k]);
 		for (size_t k = 0; k < g->n_disks; k++)

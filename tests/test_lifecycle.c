@@ -228,6 +228,35 @@ static void test_destroy_all(const char *dir)
 	result_free(&r);
 }
 
+/* The guests' steps run side by side: a failed start of a still lets b's
+ * chain finish, and then everything of the run is undone in reverse plan
+ * order, with the output in plan order whichever guest was quicker. */
+static void test_parallel_undo(const char *dir)
+{
+	setenv("LABVIRT_FAIL_STEP", "start domain a", 1);
+	_cleanup_free_ char *out =
+	    xasprintf("create network labvirt-lc-lvtest0 (bridge lvtest0, nat)\n"
+		      "create volume %s/pool/lc-a-virtio0.qcow2 for a/virtio0\n"
+		      "define domain a\n"
+		      "create volume %s/pool/lc-b-virtio0.qcow2 for b/virtio0\n"
+		      "define domain b\nstart domain b\n",
+		      dir, dir);
+	_cleanup_free_ char *err =
+	    xasprintf("undone: start domain b\nundone: define domain b\n"
+		      "undone: create volume %s/pool/lc-b-virtio0.qcow2 for b/virtio0\n"
+		      "undone: define domain a\n"
+		      "undone: create volume %s/pool/lc-a-virtio0.qcow2 for a/virtio0\n"
+		      "undone: create network labvirt-lc-lvtest0 (bridge lvtest0, nat)\n"
+		      "labvirt: up: start domain a: injected fault\n",
+		      dir, dir);
+	expect(RUN(dir, "up"), 1, out, err, "a failed guest undoes the guests made beside it");
+	unsetenv("LABVIRT_FAIL_STEP");
+	struct result r = RUN(dir, "status", "--json");
+	check(!strstr(r.out, "running") && !strstr(r.out, "shut-off"),
+	      "nothing of the failed parallel up is left", r.out);
+	result_free(&r);
+}
+
 static void test_host_bridge_missing(const char *dir)
 {
 	_cleanup_free_ char *err = xasprintf(
@@ -321,6 +350,7 @@ int main(int argc, char **argv)
 	test_foreign(argv[1], dir);
 	test_fault_undoes(dir);
 	test_destroy_all(dir);
+	test_parallel_undo(dir);
 	test_host_bridge_missing(hostbr);
 	test_missing_iso(iso);
 	test_foreign_volume(iso);

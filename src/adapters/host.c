@@ -167,6 +167,60 @@ int host_run(const char *const argv[], char **ret_out, struct lv_error *err)
 	return 0;
 }
 
+int host_run_feed(const char *const argv[], const char *input, size_t len, struct lv_error *err)
+{
+	int in[2] = {-1, -1};
+	if (input && pipe2(in, O_CLOEXEC) < 0)
+		return lv_fail_errno(err, errno, "cannot run %s", argv[0]);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	if (input)
+		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (input)
+		close(in[0]);
+	if (rc != 0) {
+		if (input)
+			close(in[1]);
+		return lv_fail_errno(err, rc, "cannot run %s", argv[0]);
+	}
+	/* A reader that goes early must not kill us with SIGPIPE. */
+	void (*old)(int) = input ? signal(SIGPIPE, SIG_IGN) : SIG_DFL;
+	for (size_t off = 0; input && off < len;) {
+		ssize_t w = write(in[1], input + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (input) {
+		close(in[1]);
+		signal(SIGPIPE, old);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return lv_fail_errno(err, errno, "cannot wait for %s", argv[0]);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool host_find_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = xstrdup(path && *path ? path : "/usr/bin:/bin");
+	char *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *full = xasprintf("%s/%s", *dir ? dir : ".", name);
+		struct stat st;
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool host_link_exists(const char *ifname)
 {
 	return if_nametoindex(ifname) != 0;

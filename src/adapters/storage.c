@@ -5,7 +5,9 @@ const struct storage_backend *storage_backend_for(const struct lab_storage *s, s
 {
 	if (s->type == STORAGE_DIR)
 		return &storage_dir_backend;
-	lv_fail(err, LV_EXIT_FAIL, "storage '%s': the lvmthin backend is not available yet", s->id);
+	if (s->type == STORAGE_LVMTHIN)
+		return &storage_lvmthin_backend;
+	lv_fail(err, LV_EXIT_FAIL, "storage '%s': unknown type", s->id);
 	return NULL;
 }
 
@@ -49,4 +51,23 @@ int storage_create(const struct storage_vol *v, struct lv_error *err)
 int storage_remove(const struct storage_vol *v, struct lv_error *err)
 {
 	FORWARD(remove);
+}
+
+int storage_check(const struct lab_storage *s, const struct storage_vol *vols, size_t n,
+		  char **ret_note, struct lv_error *err)
+{
+	const struct storage_backend *b = storage_backend_for(s, err);
+	if (!b)
+		return -1;
+	return b->check ? b->check(s, vols, n, ret_note, err) : 0;
+}
+
+int storage_usage(const struct lab_storage *s, struct storage_usage *ret, struct lv_error *err)
+{
+	const struct storage_backend *b = storage_backend_for(s, err);
+	if (!b)
+		return -1;
+	if (!b->usage)
+		return 0;
+	return b->usage(s, ret, err) < 0 ? -1 : 1;
 }

@@ -294,10 +294,138 @@ int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *ret
 	return 0;
 }
 
+/* ---- graphics passwords ---- */
+
+static void xml_docp(xmlDocPtr *doc)
+{
+	if (*doc)
+		xmlFreeDoc(*doc);
+}
+#define _cleanup_doc_ _cleanup_(xml_docp)
+
+static xmlDocPtr parse_xml(const char *xml)
+{
+	return xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+			     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
+/* The first child element of parent called name, or NULL. */
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+	for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
+			return n;
+	return NULL;
+}
+
+static xmlNodePtr next_named(xmlNodePtr n, const char *name)
+{
+	for (n = n ? n->next : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
+			return n;
+	return NULL;
+}
+
+/* Copies attribute name of node into buf ("" when absent). */
+static void attr(xmlNodePtr node, const char *name, char *buf, size_t len)
+{
+	xmlChar *v = node ? xmlGetProp(node, BAD_CAST name) : NULL;
+	snprintf(buf, len, "%s", v ? (const char *)v : "");
+	if (v) {
+		explicit_bzero(v, strlen((char *)v));
+		xmlFree(v);
+	}
+}
+
+/* The passwd of the first graphics element of a domain's secure XML, or "". */
+static void current_password(struct virt *v, const char *name, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
+	char *xml =
+	    dom ? virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE) : NULL;
+	if (!xml)
+		return;
+	_cleanup_doc_ xmlDocPtr doc = parse_xml(xml);
+	explicit_bzero(xml, strlen(xml));
+	free(xml);
+	xmlNodePtr devices = doc ? child(xmlDocGetRootElement(doc), "devices") : NULL;
+	for (xmlNodePtr g = child(devices, "graphics"); g && !buf[0]; g = next_named(g, "graphics"))
+		attr(g, "passwd", buf, len);
+}
+
+/* 20 letters and digits from the kernel's random source. */
+static int new_password(char *buf, size_t len, struct lv_error *err)
+{
+	static const char set[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	unsigned char raw[20];
+	if (len < sizeof(raw) + 1)
+		return lv_fail(err, LV_EXIT_FAIL, "password buffer too small");
+	if (getentropy(raw, sizeof(raw)) < 0)
+		return lv_fail_errno(err, errno, "cannot make a password");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		buf[i] = set[raw[i] % (sizeof(set) - 1)];
+	buf[sizeof(raw)] = '\0';
+	explicit_bzero(raw, sizeof(raw));
+	return 0;
+}
+
+/* xml with a passwd on each graphics element that has none (VNC takes 8
+ * characters at most); NULL in *ret when nothing needed one. */
+static int add_passwords(struct virt *v, const char *xml, char **ret, struct lv_error *err)
+{
+	*ret = NULL;
+	if (!strstr(xml, "<graphics"))
+		return 0;
+	_cleanup_doc_ xmlDocPtr doc = parse_xml(xml);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root)
+		return lv_fail(err, LV_EXIT_FAIL, "define: the domain XML does not parse");
+	char name[256], pw[64];
+	xmlChar *n = xmlNodeGetContent(child(root, "name"));
+	snprintf(name, sizeof(name), "%s", n ? (const char *)n : "");
+	xmlFree(n);
+	current_password(v, name, pw, sizeof(pw));
+	if (!pw[0] && new_password(pw, sizeof(pw), err) < 0)
+		return -1;
+	for (xmlNodePtr g = child(child(root, "devices"), "graphics"); g;
+	     g = next_named(g, "graphics")) {
+		char type[16], has[8];
+		attr(g, "type", type, sizeof(type));
+		attr(g, "passwd", has, sizeof(has));
+		char one[64];
+		snprintf(one, streq(type, "vnc") ? 9 : sizeof(one), "%s", pw);
+		if (!has[0])
+			xmlSetProp(g, BAD_CAST "passwd", BAD_CAST one);
+		explicit_bzero(one, sizeof(one));
+	}
+	explicit_bzero(pw, sizeof(pw));
+	xmlChar *out = NULL;
+	int len = 0;
+	xmlDocDumpMemory(doc, &out, &len);
+	if (!out)
+		return lv_fail(err, LV_EXIT_FAIL, "out of memory");
+	*ret = xstrndup((const char *)out, (size_t)len);
+	explicit_bzero(out, (size_t)len);
+	xmlFree(out);
+	return 0;
+}
+
+static void wipe_freep(char **p)
+{
+	if (*p) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+	}
+}
+
 int virt_domain_define(struct virt *v, const char *xml, bool autostart, struct lv_error *err)
 {
+	__attribute__((cleanup(wipe_freep))) char *with_pw = NULL;
+	if (add_passwords(v, xml, &with_pw, err) < 0)
+		return -1;
 	_cleanup_dom_ virDomainPtr dom =
-	    virDomainDefineXMLFlags(v->conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
+	    virDomainDefineXMLFlags(v->conn, with_pw ? with_pw : xml, VIR_DOMAIN_DEFINE_VALIDATE);
 	if (!dom)
 		return vfail(err, "define");
 	if (autostart && virDomainSetAutostart(dom, 1) < 0)
@@ -476,7 +604,8 @@ struct console {
 	virStreamPtr st;
 	int in_fd, out_fd;
 	bool raw, in_eof, done;
-	int in_watch, refs;
+	int in_watch;
+	bool torn_down;
 	char buf[4096]; /* typed, not yet sent */
 	size_t len;
 	char why[256];
@@ -484,16 +613,21 @@ struct console {
 	pthread_cond_t cond;
 };
 
-static void console_unref(void *opaque)
+/* Runs on the event loop's thread, so no console callback is running while
+ * the watches are removed; afterwards none can run again and the caller may
+ * free the context. */
+static void console_teardown(int timer, void *opaque)
 {
 	struct console *c = opaque;
+	if (c->in_watch >= 0)
+		virEventRemoveHandle(c->in_watch);
+	c->in_watch = -1;
+	virStreamEventRemoveCallback(c->st);
+	virEventRemoveTimeout(timer);
 	pthread_mutex_lock(&c->lock);
-	bool last = --c->refs == 0;
+	c->torn_down = true;
+	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
-	if (last) {
-		virStreamFree(c->st);
-		free(c);
-	}
 }
 
 static void console_finish(struct console *c, const char *why)
@@ -612,34 +746,225 @@ int virt_console(struct virt *v, const char *name, int in_fd, int out_fd, bool r
 		cfmakeraw(&t);
 		tcsetattr(in_fd, TCSAFLUSH, &t);
 	}
-	c->refs = 2;
-	c->in_watch =
-	    virEventAddHandle(in_fd, VIR_EVENT_HANDLE_READABLE, on_input, c, console_unref);
-	if (c->in_watch < 0)
-		c->refs--;
-	if (virStreamEventAddCallback(c->st, VIR_STREAM_EVENT_READABLE, on_stream, c,
-				      console_unref) < 0) {
-		c->refs--;
+	c->in_watch = virEventAddHandle(in_fd, VIR_EVENT_HANDLE_READABLE, on_input, c, NULL);
+	if (virStreamEventAddCallback(c->st, VIR_STREAM_EVENT_READABLE, on_stream, c, NULL) < 0)
 		console_finish(c, virGetLastErrorMessage());
-	}
 	pthread_mutex_lock(&c->lock);
 	while (!c->done)
 		pthread_cond_wait(&c->cond, &c->lock);
 	char why[sizeof(c->why)];
 	memcpy(why, c->why, sizeof(why));
-	int watch = c->in_watch;
-	c->in_watch = -1;
 	pthread_mutex_unlock(&c->lock);
 	if (restore)
 		tcsetattr(in_fd, TCSAFLUSH, &saved);
-	virStreamPtr st = c->st;
-	virStreamRef(st);
-	if (watch >= 0)
-		virEventRemoveHandle(watch);
-	virStreamEventRemoveCallback(st);
-	virStreamAbort(st);
-	virStreamFree(st);
+	if (virEventAddTimeout(0, console_teardown, c, NULL) >= 0) {
+		pthread_mutex_lock(&c->lock);
+		while (!c->torn_down)
+			pthread_cond_wait(&c->cond, &c->lock);
+		pthread_mutex_unlock(&c->lock);
+		virStreamAbort(c->st);
+		virStreamFree(c->st);
+		free(c);
+	}
 	if (why[0])
 		return lv_fail(err, LV_EXIT_FAIL, "console of '%s': %s", name, why);
 	return 0;
+}
+
+/* ---- graphics and addresses ---- */
+
+int virt_domain_graphics(struct virt *v, const char *name, struct virt_graphics *ret,
+			 struct lv_error *err)
+{
+	*ret = (struct virt_graphics){0};
+	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
+	__attribute__((cleanup(wipe_freep))) char *xml =
+	    dom ? virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE) : NULL;
+	if (!xml)
+		return vfail(err, "cannot read domain '%s'", name);
+	_cleanup_doc_ xmlDocPtr doc = parse_xml(xml);
+	xmlNodePtr devices = doc ? child(xmlDocGetRootElement(doc), "devices") : NULL;
+	xmlNodePtr g = child(devices, "graphics");
+	if (!g)
+		return lv_fail(err, LV_EXIT_FAIL, "guest '%s' has no graphical console", name);
+	char port[16];
+	attr(g, "type", ret->type, sizeof(ret->type));
+	attr(g, "port", port, sizeof(port));
+	attr(g, "passwd", ret->passwd, sizeof(ret->passwd));
+	attr(child(g, "listen"), "address", ret->host, sizeof(ret->host));
+	if (!ret->host[0])
+		attr(g, "listen", ret->host, sizeof(ret->host));
+	ret->port = atoi(port);
+	if (ret->port <= 0)
+		return lv_fail(err, LV_EXIT_FAIL, "guest '%s': its %s console has no port", name,
+			       ret->type);
+	return 0;
+}
+
+/* Adds mac/addr unless it is there already, or loopback or link-local. */
+static void addr_add(struct virt_addr **list, size_t *n, const char *mac, const char *addr,
+		     unsigned prefix, const char *source)
+{
+	if (!mac || !addr || startswith(addr, "127.") || streq(addr, "::1") ||
+	    startswith(addr, "fe80:") || startswith(addr, "169.254."))
+		return;
+	char text[64];
+	snprintf(text, sizeof(text), prefix ? "%s/%u" : "%s", addr, prefix);
+	for (size_t i = 0; i < *n; i++)
+		if (!strcasecmp((*list)[i].mac, mac) && !strcmp((*list)[i].addr, text))
+			return;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	struct virt_addr *a = &(*list)[(*n)++];
+	*a = (struct virt_addr){.source = source};
+	snprintf(a->mac, sizeof(a->mac), "%s", mac);
+	for (char *c = a->mac; *c; c++)
+		*c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+	snprintf(a->addr, sizeof(a->addr), "%s", text);
+}
+
+/* Addresses from one of libvirt's sources; false when the source failed. */
+static bool addrs_from(virDomainPtr dom, unsigned source, const char *label,
+		       struct virt_addr **list, size_t *n)
+{
+	virDomainInterfacePtr *ifaces = NULL;
+	int count = virDomainInterfaceAddresses(dom, &ifaces, source, 0);
+	if (count < 0)
+		return false;
+	for (int i = 0; i < count; i++) {
+		for (unsigned k = 0; k < ifaces[i]->naddrs; k++)
+			addr_add(list, n, ifaces[i]->hwaddr, ifaces[i]->addrs[k].addr,
+				 ifaces[i]->addrs[k].prefix, label);
+		virDomainInterfaceFree(ifaces[i]);
+	}
+	free(ifaces);
+	return true;
+}
+
+/* labvirt's interfaces are type='bridge', for which libvirt's own LEASE source
+ * finds nothing: read the leases of the lab's networks instead. */
+static void addrs_from_leases(struct virt *v, const char *network, struct virt_addr **list,
+			      size_t *n)
+{
+	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, network);
+	virNetworkDHCPLeasePtr *leases = NULL;
+	int count = net ? virNetworkGetDHCPLeases(net, NULL, &leases, 0) : -1;
+	for (int i = 0; i < count; i++) {
+		addr_add(list, n, leases[i]->mac, leases[i]->ipaddr, leases[i]->prefix, "lease");
+		virNetworkDHCPLeaseFree(leases[i]);
+	}
+	free(leases);
+}
+
+/* The domain's own MACs, to keep only the leases that are its. */
+static size_t domain_macs(virDomainPtr dom, char macs[][18], size_t max)
+{
+	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
+	_cleanup_doc_ xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+	xmlNodePtr devices = doc ? child(xmlDocGetRootElement(doc), "devices") : NULL;
+	size_t n = 0;
+	for (xmlNodePtr i = child(devices, "interface"); i && n < max;
+	     i = next_named(i, "interface"))
+		attr(child(i, "mac"), "address", macs[n++], 18);
+	return n;
+}
+
+static bool mac_in(const char *mac, char macs[][18], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcasecmp(mac, macs[i]))
+			return true;
+	return false;
+}
+
+/* libvirt 9.0's ARP source fails on newer kernels ("wrong nlmsg len"); on a
+ * local connection the neighbour table is ours to read: complete entries of
+ * /proc/net/arp whose MAC is the domain's. */
+static void addrs_from_proc_arp(char macs[][18], size_t n_macs, struct virt_addr **list, size_t *n)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/net/arp", "re");
+	char line[256], ip[64], mac[32];
+	unsigned flags;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %*s %x %31s", ip, &flags, mac) == 3 && (flags & 0x2) &&
+		    mac_in(mac, macs, n_macs))
+			addr_add(list, n, mac, ip, 0, "arp");
+}
+
+int virt_domain_addresses(struct virt *v, const char *name, char *const *networks,
+			  size_t n_networks, struct virt_addr **ret, size_t *ret_n, bool *ret_agent,
+			  struct lv_error *err)
+{
+	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
+	if (!dom)
+		return vfail(err, "cannot look up domain '%s'", name);
+	struct virt_addr *list = NULL;
+	size_t n = 0;
+	*ret_agent = addrs_from(dom, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, "agent", &list, &n);
+	struct virt_addr *leases = NULL;
+	size_t n_leases = 0;
+	for (size_t i = 0; i < n_networks; i++)
+		addrs_from_leases(v, networks[i], &leases, &n_leases);
+	char macs[64][18];
+	size_t n_macs = domain_macs(dom, macs, ARRAY_SIZE(macs));
+	for (size_t i = 0; i < n_leases; i++)
+		if (mac_in(leases[i].mac, macs, n_macs))
+			addr_add(&list, &n, leases[i].mac, leases[i].addr, 0, "lease");
+	free(leases);
+	if (!addrs_from(dom, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP, "arp", &list, &n) && v->local)
+		addrs_from_proc_arp(macs, n_macs, &list, &n);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+/* ---- agent events ---- */
+
+struct virt_watch {
+	struct virt *v;
+	int id;
+	struct waiter w;
+};
+
+static void on_agent(virConnectPtr c, virDomainPtr d, int state, int reason, void *opaque)
+{
+	on_lifecycle(c, d, state, reason, opaque);
+}
+
+int virt_watch_agents(struct virt *v, struct virt_watch **ret, struct lv_error *err)
+{
+	struct virt_watch *w = xcalloc(1, sizeof(*w));
+	*w = (struct virt_watch){.v = v,
+				 .w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0}};
+	w->id = virConnectDomainEventRegisterAny(v->conn, NULL, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+						 VIR_DOMAIN_EVENT_CALLBACK(on_agent), &w->w, NULL);
+	if (w->id < 0) {
+		free(w);
+		return vfail(err, "cannot watch guest agent events");
+	}
+	*ret = w;
+	return 0;
+}
+
+void virt_watch_wait(struct virt_watch *w, int timeout_ms)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L)
+		deadline.tv_sec++, deadline.tv_nsec -= 1000000000L;
+	pthread_mutex_lock(&w->w.lock);
+	unsigned seen = w->w.events;
+	int rc = 0;
+	while (w->w.events == seen && rc == 0)
+		rc = pthread_cond_timedwait(&w->w.cond, &w->w.lock, &deadline);
+	pthread_mutex_unlock(&w->w.lock);
+}
+
+void virt_watch_free(struct virt_watch *w)
+{
+	if (!w)
+		return;
+	virConnectDomainEventDeregisterAny(w->v->conn, w->id);
+	free(w);
 }

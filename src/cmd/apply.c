@@ -1,8 +1,13 @@
-/* apply.c - carries out a plan: each step in order; when one fails, it undoes
- * in reverse order everything this run made, and names the step that failed. */
+/* apply.c - carries out a plan: bridges and networks first, then each guest's
+ * steps in order, the guests side by side; when one fails, it undoes in reverse
+ * plan order everything this run made, and names the step that failed. */
+#include <pthread.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "apply.h"
+#include "prepare.h"
 #include "render.h"
 #include "storage.h"
 
@@ -114,23 +119,196 @@ static void undo_step(struct run *r, struct undo *u)
 		fprintf(c->errout, "undone: %s\n", what);
 }
 
+static int run_step(struct run *r, size_t i, struct lv_error *err)
+{
+	const struct plan_step *s = &r->plan->steps[i];
+	_cleanup_free_ char *what = plan_step_describe(r->c->lab, s);
+	if (apply_step(r, s, &r->undo[r->n_undo], err) < 0) {
+		free(r->undo[r->n_undo].old_xml);
+		return lv_prefix(err, "up: %s", what);
+	}
+	r->n_undo++;
+	fprintf(r->c->out, "%s%s\n", s->op == STEP_RESTART_NEEDED ? "note: " : "", what);
+	return 0;
+}
+
+/* The disk labvirt prepares for first boot: a new volume made from an image
+ * (the guest's first such disk) of a guest with cloud-init keys. */
+static bool to_prepare(const struct lab *lab, const struct plan_step *s)
+{
+	const struct lab_guest *g = &lab->guests[s->guest];
+	if (s->op != STEP_VOLUME_CREATE || !g->ci.set || !g->disks[s->disk].import_from)
+		return false;
+	for (size_t d = 0; d < s->disk; d++)
+		if (g->disks[d].import_from)
+			return false;
+	return true;
+}
+
+/* Creates the volumes to prepare ahead of the other steps and prepares them
+ * all in one libguestfs appliance launch, before any guest starts. A failure
+ * is undone like any step: the new volumes are removed. */
+static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
+{
+	const struct lab *lab = r->c->lab;
+	_cleanup_free_ struct prepare_disk *disks = xcalloc(r->plan->n_steps, sizeof(*disks));
+	_cleanup_free_ char **paths = xcalloc(r->plan->n_steps, sizeof(*paths));
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; i < r->plan->n_steps && rc == 0; i++) {
+		const struct plan_step *s = &r->plan->steps[i];
+		if (!to_prepare(lab, s))
+			continue;
+		rc = run_step(r, i, err);
+		done[i] = true;
+		paths[n] = lab_disk_path(lab, &lab->guests[s->guest],
+					 &lab->guests[s->guest].disks[s->disk]);
+		disks[n] = (struct prepare_disk){
+		    .lab = lab, .g = &lab->guests[s->guest], .path = paths[n]};
+		n++;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (rc == 0 && n)
+		rc = prepare_disks(disks, n, ctx_accel(r->c) == ACCEL_TCG, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	size_t prepared = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		prepared += !disks[i].skipped;
+		fprintf(r->c->out, "prepare disk %s for %s: %s\n", disks[i].path, disks[i].g->name,
+			disks[i].skipped ? "prepared before" : disks[i].os);
+	}
+	if (rc == 0 && prepared)
+		fprintf(r->c->out, "prepared %zu disk%s in one libguestfs launch (%.1f s)\n",
+			prepared, prepared == 1 ? "" : "s",
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	if (rc < 0 && n && !strstr(err->msg, "up: "))
+		lv_prefix(err, "up: prepare");
+	return rc;
+}
+
+/* Bridges and networks come first: every guest needs them. */
+static bool is_shared(const struct plan_step *s)
+{
+	return s->op == STEP_NETWORK_CREATE || s->op == STEP_NETWORK_START ||
+	       s->op == STEP_BRIDGE_CREATE;
+}
+
+/* The other steps run as one chain per guest (its volumes, define, start),
+ * the chains side by side: most of `up` is waiting for QEMU to start, and
+ * libvirt's connection serves several threads at once. A chain stops at its
+ * first failure; the others finish theirs, so that what was done, printed and
+ * recorded for undo in plan order, does not depend on which guest was quicker. */
+#define APPLY_WORKERS 8
+
+struct chain {
+	size_t *steps; /* plan indices, in plan order */
+	size_t n, n_done;
+	struct undo *undo; /* [n] */
+	struct lv_error err;
+	bool failed;
+};
+
+struct pool {
+	struct run *r;
+	struct chain *chains;
+	size_t n, next;
+	pthread_mutex_t lock;
+};
+
+static void chain_run(struct pool *p, struct chain *ch)
+{
+	for (; ch->n_done < ch->n; ch->n_done++) {
+		const struct plan_step *s = &p->r->plan->steps[ch->steps[ch->n_done]];
+		if (apply_step(p->r, s, &ch->undo[ch->n_done], &ch->err) == 0)
+			continue;
+		free(ch->undo[ch->n_done].old_xml);
+		_cleanup_free_ char *what = plan_step_describe(p->r->c->lab, s);
+		lv_prefix(&ch->err, "up: %s", what);
+		ch->failed = true;
+		return;
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		size_t i = p->next < p->n ? p->next++ : p->n;
+		pthread_mutex_unlock(&p->lock);
+		if (i == p->n)
+			return NULL;
+		chain_run(p, &p->chains[i]);
+	}
+}
+
+/* Splits the steps not done yet into chains, one per guest. */
+static size_t make_chains(struct run *r, const bool *done, struct chain *chains)
+{
+	size_t n = 0, last = (size_t)-1;
+	for (size_t i = 0; i < r->plan->n_steps; i++) {
+		if (done[i] || is_shared(&r->plan->steps[i]))
+			continue;
+		if (n == 0 || r->plan->steps[i].guest != last) {
+			chains[n].steps = xcalloc(r->plan->n_steps, sizeof(size_t));
+			chains[n].undo = xcalloc(r->plan->n_steps, sizeof(struct undo));
+			last = r->plan->steps[i].guest;
+			n++;
+		}
+		chains[n - 1].steps[chains[n - 1].n++] = i;
+	}
+	return n;
+}
+
+static int apply_guests(struct run *r, const bool *done, struct lv_error *err)
+{
+	_cleanup_free_ struct chain *chains = xcalloc(r->plan->n_steps, sizeof(*chains));
+	struct pool p = {.r = r, .chains = chains, .lock = PTHREAD_MUTEX_INITIALIZER};
+	p.n = make_chains(r, done, chains);
+	pthread_t t[APPLY_WORKERS];
+	size_t n_threads = 0;
+	while (p.n > 1 && n_threads < APPLY_WORKERS && n_threads < p.n &&
+	       pthread_create(&t[n_threads], NULL, worker, &p) == 0)
+		n_threads++;
+	worker(&p); /* this thread works too (alone for a single guest) */
+	for (size_t k = 0; k < n_threads; k++)
+		pthread_join(t[k], NULL);
+	int rc = 0;
+	for (size_t k = 0; k < p.n; k++) {
+		for (size_t j = 0; j < chains[k].n_done; j++) {
+			const struct plan_step *s = &r->plan->steps[chains[k].steps[j]];
+			_cleanup_free_ char *what = plan_step_describe(r->c->lab, s);
+			r->undo[r->n_undo++] = chains[k].undo[j];
+			fprintf(r->c->out, "%s%s\n", s->op == STEP_RESTART_NEEDED ? "note: " : "",
+				what);
+		}
+		if (chains[k].failed && rc == 0) {
+			if (err)
+				*err = chains[k].err;
+			rc = -1;
+		}
+		free(chains[k].steps);
+		free(chains[k].undo);
+	}
+	return rc;
+}
+
 static int apply(struct run *r, struct lv_error *err)
 {
 	r->undo = xcalloc(r->plan->n_steps, sizeof(*r->undo));
-	for (size_t i = 0; i < r->plan->n_steps; i++) {
-		const struct plan_step *s = &r->plan->steps[i];
-		_cleanup_free_ char *what = plan_step_describe(r->c->lab, s);
-		if (apply_step(r, s, &r->undo[r->n_undo], err) < 0) {
-			free(r->undo[r->n_undo].old_xml);
-			lv_prefix(err, "up: %s", what);
-			while (r->n_undo > 0)
-				undo_step(r, &r->undo[--r->n_undo]);
-			return -1;
-		}
-		r->n_undo++;
-		fprintf(r->c->out, "%s%s\n", s->op == STEP_RESTART_NEEDED ? "note: " : "", what);
-	}
-	return 0;
+	_cleanup_free_ bool *done = xcalloc(r->plan->n_steps, sizeof(bool));
+	int rc = prepare_phase(r, done, err);
+	for (size_t i = 0; i < r->plan->n_steps && rc == 0; i++)
+		rc = done[i] || !is_shared(&r->plan->steps[i]) ? 0 : run_step(r, i, err);
+	if (rc == 0)
+		rc = apply_guests(r, done, err);
+	if (rc < 0)
+		while (r->n_undo > 0)
+			undo_step(r, &r->undo[--r->n_undo]);
+	return rc;
 }
 
 static void run_free(struct run *r)

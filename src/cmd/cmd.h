@@ -42,6 +42,23 @@ struct verb_opt {
 };
 int verb_options(int argc, char **argv, const struct verb_opt *opts, struct lv_error *err);
 
+/* The lab's guest called name, which must be created and running (ip.c). */
+int ctx_running_guest(struct ctx *c, const char *verb, const char *name,
+		      const struct lab_guest **ret, struct lv_error *err);
+/* A guest's addresses (ip.c): agent, the DHCP leases of its bridges' libvirt
+ * networks, the neighbour table. ret_agent: its guest agent answered. */
+int ctx_guest_addresses(struct ctx *c, const struct lab_guest *g, struct virt_addr **ret,
+			size_t *ret_n, bool *ret_agent, struct lv_error *err);
+/* Waits until each selected running guest has an address or an agent that
+ * answers; on timeout, fails naming the guests still without (ip.c). */
+int ctx_wait_addresses(struct ctx *c, const bool *selected, int timeout_s, struct lv_error *err);
+
+/* Fetches the catalogue images the selected guests use (all with all),
+ * checking those already there (fetch.c). */
+int fetch_images(struct ctx *c, const bool *selected, bool all, struct lv_error *err);
+/* The same for the guests named (all when none): `up`'s first phase. */
+int fetch_selected(struct ctx *c, int argc, char **argv, struct lv_error *err);
+
 int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_plan(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err);
@@ -50,5 +67,9 @@ int cmd_down(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_destroy(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_xml(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_validate(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_fetch(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_ip(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_view(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_kiosk(struct ctx *c, int argc, char **argv, struct lv_error *err);
 
 #endif

@@ -12,8 +12,10 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-    {"up", cmd_up, "[GUEST...]",
-     "Create what is missing and start what is stopped. A second run changes nothing."},
+    {"up", cmd_up, "[--wait [--timeout SECONDS]] [GUEST...]",
+     "Create what is missing and start what is stopped. A second run changes nothing.\n"
+     "--wait: then wait until each running guest has an address or its guest agent\n"
+     "answers (default timeout 300 seconds; exit code 1 when it passes)."},
     {"plan", cmd_plan, "[GUEST...]", "Show what `up` would do, changing nothing."},
     {"status", cmd_status, "[--json] [GUEST...]",
      "A line per guest: state, vCPU, RAM, disks, bridge, console."},
@@ -27,6 +29,23 @@ static const struct verb verbs[] = {
      "Asks first unless --yes."},
     {"xml", cmd_xml, "GUEST", "Print the domain XML labvirt renders for GUEST."},
     {"validate", cmd_validate, "", "Check the layout only."},
+    {"ip", cmd_ip, "GUEST",
+     "The guest's addresses: from its guest agent, the DHCP leases of the lab's\n"
+     "networks, or the host's neighbour table."},
+    {"view", cmd_view, "[--full-screen] [--kiosk] [--rdp [--user NAME]] GUEST",
+     "Show the guest's screen in remote-viewer (SPICE or VNC), handing it the\n"
+     "console's password on its standard input. --kiosk: full screen, and quit when\n"
+     "the guest disconnects. --rdp: xfreerdp to the guest's address instead; it\n"
+     "reads the password from standard input."},
+    {"kiosk", cmd_kiosk, "[--print] [--output FILE] [--rdp [--user NAME]] GUEST",
+     "Write the X session start file (~/.xinitrc, or FILE) so that startx runs twm\n"
+     "and a full-screen view of GUEST, and the session ends when the viewer ends.\n"
+     "An existing file is kept as FILE.labvirt-backup. --print only shows the file.\n"
+     "Needs the Debian packages xinit, xserver-xorg, twm and virt-viewer\n"
+     "(freerdp2-x11 with --rdp); it checks them and installs nothing."},
+    {"fetch", cmd_fetch, "[--all] [GUEST...]",
+     "Download and check the catalogue images the guests use (all with --all), ahead\n"
+     "of `up`. An image already there is checked once, then kept read-only."},
     {NULL, NULL, NULL, NULL},
 };
 

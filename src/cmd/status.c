@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "lvm.h"
+#include "storage.h"
 
 #define GIB (1024ULL * 1024 * 1024)
 
@@ -70,11 +72,86 @@ static char *bridges_text(const struct lab_guest *g)
 	return s;
 }
 
+/* The use of each storage that has one (lvmthin pools); an error is shown, not fatal. */
+static int storage_use(struct ctx *c, size_t i, struct storage_usage *u, struct lv_error *e)
+{
+	*u = (struct storage_usage){0};
+	*e = (struct lv_error){0};
+	return storage_usage(&c->lab->storages[i], u, e);
+}
+
+static void print_storages_table(struct ctx *c)
+{
+	for (size_t i = 0; i < c->lab->n_storages; i++) {
+		const struct lab_storage *s = &c->lab->storages[i];
+		struct storage_usage u;
+		struct lv_error e;
+		int rc = storage_use(c, i, &u, &e);
+		char data[32], meta[32];
+		lvm_size_text(u.data_size, data);
+		lvm_size_text(u.meta_size, meta);
+		_cleanup_free_ char *prefix = xasprintf("lvmthin storage '%s': ", s->id);
+		const char *why = startswith(e.msg, prefix) ? e.msg + strlen(prefix) : e.msg;
+		if (rc < 0)
+			fprintf(c->out, "storage %s (lvmthin %s/%s): unavailable: %s\n", s->id,
+				s->vgname, s->thinpool, why);
+		else if (rc > 0)
+			fprintf(
+			    c->out,
+			    "storage %s (lvmthin %s): data %.2f%% of %s, metadata %.2f%% of %s\n",
+			    s->id, u.pool, u.data_pct, data, u.meta_pct, meta);
+	}
+}
+
+static void print_storages_json(struct ctx *c)
+{
+	fprintf(c->out, ",\"storages\":[");
+	for (size_t i = 0, k = 0; i < c->lab->n_storages; i++) {
+		struct storage_usage u;
+		struct lv_error e;
+		int rc = storage_use(c, i, &u, &e);
+		if (rc == 0)
+			continue;
+		fprintf(c->out, "%s{\"id\":", k++ ? "," : "");
+		json_str(c->out, c->lab->storages[i].id);
+		fprintf(c->out, ",\"type\":\"lvmthin\"");
+		if (rc < 0) {
+			fprintf(c->out, ",\"error\":");
+			json_str(c->out, e.msg);
+		} else {
+			fprintf(c->out, ",\"pool\":");
+			json_str(c->out, u.pool);
+			fprintf(
+			    c->out,
+			    ",\"data_bytes\":%llu,\"data_percent\":%.2f,\"metadata_bytes\":%llu,"
+			    "\"metadata_percent\":%.2f",
+			    (unsigned long long)u.data_size, u.data_pct,
+			    (unsigned long long)u.meta_size, u.meta_pct);
+		}
+		fprintf(c->out, "}");
+	}
+	fprintf(c->out, "]");
+}
+
 struct row {
 	const struct lab_guest *g;
 	struct inv_domain dom;
 	struct virt_dom_info info;
+	struct virt_addr *addrs; /* running guests: what ctx_guest_addresses finds */
+	size_t n_addrs;
 };
+
+/* "10.10.10.128/24,10.10.10.5/24", or "-". */
+static char *addresses_text(const struct row *r)
+{
+	char *s = xstrdup(r->n_addrs ? "" : "-");
+	for (size_t i = 0; i < r->n_addrs; i++) {
+		char *n = xasprintf("%s%s%s", s, i ? "," : "", r->addrs[i].addr);
+		free(s);
+		s = n;
+	}
+	return s;
+}
 
 static void print_json(struct ctx *c, struct row *rows, size_t n)
 {
@@ -97,23 +174,32 @@ static void print_json(struct ctx *c, struct row *rows, size_t n)
 		json_str(c->out, br);
 		fprintf(c->out, ",\"console\":");
 		json_str(c->out, rows[i].info.console);
+		fprintf(c->out, ",\"addresses\":[");
+		for (size_t k = 0; k < rows[i].n_addrs; k++) {
+			fprintf(c->out, "%s", k ? "," : "");
+			json_str(c->out, rows[i].addrs[k].addr);
+		}
+		fprintf(c->out, "]");
 		fprintf(c->out, "}");
 	}
-	fprintf(c->out, "]}\n");
+	fprintf(c->out, "]");
+	print_storages_json(c);
+	fprintf(c->out, "}\n");
 }
 
 static void print_table(struct ctx *c, struct row *rows, size_t n)
 {
-	fprintf(c->out, "%-16s %-9s %4s %9s  %-24s %-10s %s\n", "GUEST", "STATE", "VCPU", "RAM",
-		"DISKS", "BRIDGE", "CONSOLE");
+	fprintf(c->out, "%-16s %-9s %4s %9s  %-24s %-10s %-12s %s\n", "GUEST", "STATE", "VCPU",
+		"RAM", "DISKS", "BRIDGE", "CONSOLE", "ADDRESSES");
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *disks = disks_text(rows[i].g);
 		_cleanup_free_ char *br = bridges_text(rows[i].g);
+		_cleanup_free_ char *addrs = addresses_text(&rows[i]);
 		char ram[32];
 		snprintf(ram, sizeof(ram), "%llu MiB", rows[i].info.mem_mib);
-		fprintf(c->out, "%-16s %-9s %4d %9s  %-24s %-10s %s\n", rows[i].g->name,
+		fprintf(c->out, "%-16s %-9s %4d %9s  %-24s %-10s %-12s %s\n", rows[i].g->name,
 			state_name(&rows[i].dom), rows[i].info.vcpus, ram, disks, br,
-			rows[i].info.console[0] ? rows[i].info.console : "-");
+			rows[i].info.console[0] ? rows[i].info.console : "-", addrs);
 	}
 }
 
@@ -125,7 +211,19 @@ static int fill_row(struct ctx *c, const struct lab_guest *g, struct row *r, str
 	r->info = (struct virt_dom_info){.vcpus = g->cores * g->sockets, .mem_mib = g->memory_mib};
 	if (r->dom.state == DOM_ABSENT || r->dom.foreign)
 		return 0;
-	return virt_domain_info(c->virt, g->name, &r->info, err);
+	if (virt_domain_info(c->virt, g->name, &r->info, err) < 0)
+		return -1;
+	bool agent;
+	if (r->dom.state != DOM_RUNNING)
+		return 0;
+	return ctx_guest_addresses(c, g, &r->addrs, &r->n_addrs, &agent, err);
+}
+
+static void rows_free(struct row **rows)
+{
+	for (size_t i = 0; *rows && (*rows)[i].g; i++)
+		free((*rows)[i].addrs);
+	free(*rows);
 }
 
 int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err)
@@ -137,7 +235,7 @@ int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (first < 0 || ctx_connect(c, err) < 0 ||
 	    ctx_select(c, argc - first, argv + first, &sel, err) < 0)
 		return -1;
-	_cleanup_free_ struct row *rows = xcalloc(c->lab->n_guests, sizeof(*rows));
+	_cleanup_(rows_free) struct row *rows = xcalloc(c->lab->n_guests + 1, sizeof(*rows));
 	size_t n = 0;
 	for (size_t i = 0; i < c->lab->n_guests; i++)
 		if (sel[i] && fill_row(c, &c->lab->guests[i], &rows[n++], err) < 0)
@@ -146,5 +244,7 @@ int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		print_json(c, rows, n);
 	else
 		print_table(c, rows, n);
+	if (!json)
+		print_storages_table(c);
 	return 0;
 }

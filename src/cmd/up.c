@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "apply.h"
+#include "storage.h"
 
 static int check_file(struct ctx *c, const struct lab_guest *g, const char *what, const char *path,
 		      const char *hint)
@@ -28,6 +29,8 @@ static int missing_files(struct ctx *c, const struct lab_guest *g)
 						      k->import_from ? "import-from image"
 						      : k->media == MEDIA_CDROM ? "ISO"
 										: "disk image");
+		if (k->image)
+			continue; /* a catalogue image: `up` has fetched it (fetch.c) */
 		if (k->import_from)
 			n += check_file(c, g, what, k->import_from,
 					"put the image there or change import-from=");
@@ -41,6 +44,34 @@ static int missing_files(struct ctx *c, const struct lab_guest *g)
 	if (g->initrd)
 		n += check_file(c, g, "initrd", g->initrd, "put the initrd there");
 	return n;
+}
+
+/* Before anything is created, each storage checks the volumes the plan makes
+ * on it (lvmthin: group, pool, tools, room); its warnings are printed. */
+static int check_storages(struct ctx *c, const struct plan *p, struct lv_error *err)
+{
+	const struct lab *lab = c->lab;
+	int rc = 0;
+	for (size_t s = 0; rc == 0 && s < lab->n_storages; s++) {
+		struct storage_vol *vols = xcalloc(p->n_steps, sizeof(*vols));
+		size_t n = 0;
+		for (size_t i = 0; i < p->n_steps; i++) {
+			const struct lab_guest *g = &lab->guests[p->steps[i].guest];
+			const struct lab_disk *d = &g->disks[p->steps[i].disk];
+			if (p->steps[i].op == STEP_VOLUME_CREATE &&
+			    streq(d->storage, lab->storages[s].id))
+				storage_vol_init(&vols[n++], lab, g, d);
+		}
+		char *note = NULL;
+		rc = n ? storage_check(&lab->storages[s], vols, n, &note, err) : 0;
+		if (note)
+			fprintf(c->errout, "warning: %s\n", note);
+		free(note);
+		for (size_t i = 0; i < n; i++)
+			storage_vol_clear(&vols[i]);
+		free(vols);
+	}
+	return rc;
 }
 
 /* Builds the plan for the selected guests; conflicts are printed and fail. */
@@ -73,6 +104,10 @@ static int make_plan(struct ctx *c, int argc, char **argv, struct plan **ret, st
 		return lv_fail(err, LV_EXIT_FAIL, "%d file%s the lab needs %s missing", missing,
 			       missing == 1 ? "" : "s", missing == 1 ? "is" : "are");
 	}
+	if (check_storages(c, p, err) < 0) {
+		plan_free(p);
+		return -1;
+	}
 	*ret = p;
 	return 0;
 }
@@ -90,12 +125,34 @@ static size_t running_count(struct ctx *c)
 	return n;
 }
 
+/* up --wait [--timeout S]: each started guest has an address, or its agent answers. */
+static int up_wait(struct ctx *c, const char *timeout_s, int argc, char **argv,
+		   struct lv_error *err)
+{
+	char *end;
+	long timeout = timeout_s ? strtol(timeout_s, &end, 10) : 300;
+	if (timeout_s && (!*timeout_s || *end || timeout < 1 || timeout > 86400))
+		return lv_fail(err, LV_EXIT_USAGE, "up: --timeout '%s' is not 1..86400 seconds",
+			       timeout_s);
+	_cleanup_free_ bool *sel = NULL;
+	if (ctx_select(c, argc, argv, &sel, err) < 0)
+		return -1;
+	return ctx_wait_addresses(c, sel, (int)timeout, err);
+}
+
 int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err)
 {
-	int first = verb_options(argc, argv, NULL, err);
+	bool wait = false;
+	const char *timeout = NULL;
+	const struct verb_opt opts[] = {
+	    {"--wait", &wait, NULL}, {"--timeout", NULL, &timeout}, {0}};
+	int first = verb_options(argc, argv, opts, err);
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
 	_cleanup_(plan_freep) struct plan *p = NULL;
+	if (first >= 0 && timeout && !wait)
+		return lv_fail(err, LV_EXIT_USAGE, "up: --timeout goes with --wait");
 	if (first < 0 || ctx_load(c, err) < 0 || ctx_lock(c, "up", &lock, err) < 0 ||
+	    fetch_selected(c, argc - first, argv + first, err) < 0 ||
 	    make_plan(c, argc - first, argv + first, &p, err) < 0)
 		return -1;
 	if (plan_changes(p) == 0) {
@@ -105,13 +162,13 @@ int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		}
 		fprintf(c->out, "lab %s: nothing to do (%zu of %zu guests running)\n", c->lab->name,
 			running_count(c), c->lab->n_guests);
-		return 0;
+		return wait ? up_wait(c, timeout, argc - first, argv + first, err) : 0;
 	}
 	if (apply_plan(c, p, err) < 0)
 		return -1;
 	fprintf(c->out, "lab %s is up: %zu of %zu guests running\n", c->lab->name, running_count(c),
 		c->lab->n_guests);
-	return 0;
+	return wait ? up_wait(c, timeout, argc - first, argv + first, err) : 0;
 }
 
 int cmd_plan(struct ctx *c, int argc, char **argv, struct lv_error *err)

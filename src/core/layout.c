@@ -12,6 +12,7 @@
 #include "layout.h"
 
 #define LINE_MAX_BYTES 4096
+#define FILE_MAX_BYTES (1024 * 1024)
 #define QUOTE_MAX      64 /* bytes of user text quoted in a message */
 #define QUOTE_BUF      (QUOTE_MAX + 6)
 #define MAX_PROPS      32
@@ -63,13 +64,26 @@ static bool is_text(const char *s, size_t n, bool tabs)
 	return true;
 }
 
-/* 's' for a message: at most QUOTE_MAX bytes of it, junk bytes as '?'. */
+/* Bidirectional formatting characters, which would reorder a message on a
+ * terminal (U+061C, U+200E/F, U+202A..E, U+2066..9). */
+static bool is_bidi(const char *s, size_t len)
+{
+	uint32_t cp = 0;
+	utf8_len((const unsigned char *)s, len, &cp);
+	return cp == 0x61c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* 's' for a message: at most QUOTE_MAX bytes of it, junk bytes and
+ * bidirectional controls as '?'. */
 static const char *quote(char *buf, const char *s)
 {
 	size_t n = strlen(s), o = 0;
 	buf[o++] = '\'';
 	for (size_t i = 0; i < n;) {
-		size_t len = text_char(s + i, n - i);
+		size_t len = text_char(s + i, n - i), skip = len ? len : 1;
+		if (len && is_bidi(s + i, len))
+			len = 0;
 		if (o - 1 + (len ? len : 1) > QUOTE_MAX) {
 			memcpy(buf + o, "...", 3);
 			o += 3;
@@ -80,7 +94,7 @@ static const char *quote(char *buf, const char *s)
 		else
 			buf[o] = '?';
 		o += len ? len : 1;
-		i += len ? len : 1;
+		i += skip;
 	}
 	buf[o++] = '\'';
 	buf[o] = '\0';
@@ -244,6 +258,16 @@ static void keylines_free(struct keylines *k)
 static char *read_layout_file(struct parser *p, size_t *ret_len)
 {
 	size_t len = 0;
+	struct stat sb;
+	/* Not a device or a FIFO (/dev/zero would never end), not endless. */
+	if (stat(p->file, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		diag(p, 0, "cannot read: not a regular file");
+		return NULL;
+	}
+	if (stat(p->file, &sb) == 0 && sb.st_size > FILE_MAX_BYTES) {
+		diag(p, 0, "file is larger than %d bytes", FILE_MAX_BYTES);
+		return NULL;
+	}
 	char *buf = lv_read_file(p->file, &len);
 	if (!buf) {
 		diag(p, 0, "cannot read: %s", strerror(errno));
@@ -346,9 +370,9 @@ static int parse_cidr(const char *s, struct subnet *ret)
 
 /* ---- lab.cfg ---- */
 
-enum stanza { ST_NONE, ST_SKIP, ST_LAB, ST_DIR, ST_LVMTHIN, ST_BRIDGE };
+enum stanza { ST_NONE, ST_SKIP, ST_LAB, ST_DIR, ST_LVMTHIN, ST_BRIDGE, ST_IMAGE };
 
-static const char *const STANZA_NAMES[] = {"", "", "lab", "dir", "lvmthin", "bridge"};
+static const char *const STANZA_NAMES[] = {"", "", "lab", "dir", "lvmthin", "bridge", "image"};
 
 struct cfg_state {
 	enum stanza kind;
@@ -371,6 +395,11 @@ static struct lab_storage *cur_storage(struct parser *p)
 static struct lab_bridge *cur_bridge(struct parser *p)
 {
 	return &p->lab->bridges[p->lab->n_bridges - 1];
+}
+
+static struct lab_image *cur_image(struct parser *p)
+{
+	return &p->lab->images[p->lab->n_images - 1];
 }
 
 static void cfg_uri(struct parser *p, struct cfg_state *st, int line, const char *v)
@@ -437,6 +466,21 @@ static void cfg_thinpool(struct parser *p, struct cfg_state *st, int line, const
 	cfg_lvm_name(p, line, "thinpool", v, &cur_storage(p)->thinpool);
 }
 
+/* labvirt-only: how many times its size the pool's thin volumes may total. */
+static void cfg_overcommit(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	size_t whole = strspn(v, DIGITS),
+	       frac = v[whole] == '.' ? strspn(v + whole + 1, DIGITS) : 0;
+	bool ok = whole > 0 && whole <= 4 && frac <= 3 && !v[whole + (v[whole] == '.') + frac] &&
+		  (v[whole] != '.' || frac > 0);
+	double r = ok ? strtod(v, NULL) : 0;
+	if (!ok || r < 1.0)
+		diag(p, line, "overcommit: %s is not a ratio from 1 to 9999 (e.g. 2.0)", Q(v));
+	else
+		cur_storage(p)->overcommit = r;
+}
+
 static void cfg_mode(struct parser *p, struct cfg_state *st, int line, const char *v)
 {
 	static const char *const names[] = {"nat", "isolated", "host"};
@@ -473,6 +517,104 @@ static void cfg_range(struct parser *p, struct cfg_state *st, int line, const ch
 		diag(p, line, "dhcp-range: %s is not START-END (two IPv4 addresses)", Q(v));
 }
 
+/* ---- lab.cfg: image stanzas ---- */
+
+static bool is_url(const char *s)
+{
+	return (startswith(s, "https://") || startswith(s, "http://") ||
+		startswith(s, "file:///")) &&
+	       !strpbrk(s, " \t\"'<>\\");
+}
+
+static void cfg_url(struct parser *p, int line, const char *key, const char *v, char **dst)
+{
+	if (!is_url(v))
+		diag(p, line, "%s: %s is not an http://, https:// or file:/// URL", key, Q(v));
+	set_str(dst, v);
+}
+
+static void cfg_image_url(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	cfg_url(p, line, "url", v, &cur_image(p)->url);
+}
+
+static void cfg_image_sum(struct parser *p, int line, const char *key, enum lab_sum type, bool url,
+			  const char *v)
+{
+	struct lab_image *im = cur_image(p);
+	size_t want = type == SUM_SHA256 ? 64 : 128;
+	if (im->sum || im->sum_url) {
+		diag(p, line,
+		     "%s: the image has a checksum already (give one of sha256, sha512, "
+		     "sha256-url, sha512-url)",
+		     key);
+		return;
+	}
+	im->sum_type = type;
+	if (url) {
+		cfg_url(p, line, key, v, &im->sum_url);
+		return;
+	}
+	if (strlen(v) != want || !is_all(v, HEX))
+		diag(p, line, "%s: %s is not %zu hexadecimal digits", key, Q(v), want);
+	im->sum = xstrdup(v);
+	for (char *c = im->sum; *c; c++)
+		*c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+}
+
+static void cfg_sha256(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	cfg_image_sum(p, line, "sha256", SUM_SHA256, false, v);
+}
+
+static void cfg_sha512(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	cfg_image_sum(p, line, "sha512", SUM_SHA512, false, v);
+}
+
+static void cfg_sha256_url(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	cfg_image_sum(p, line, "sha256-url", SUM_SHA256, true, v);
+}
+
+static void cfg_sha512_url(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	cfg_image_sum(p, line, "sha512-url", SUM_SHA512, true, v);
+}
+
+static void cfg_format(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	static const char *const names[] = {"qcow2", "raw"};
+	(void)st;
+	if (PICK(p, line, "format:", v, names) >= 0)
+		set_str(&cur_image(p)->format, v);
+}
+
+static void cfg_image_storage(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st, (void)line;
+	set_str(&cur_image(p)->storage, v);
+}
+
+static bool is_file_name(const char *s)
+{
+	return *s && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..") &&
+	       is_text(s, strlen(s), false) && !strpbrk(s, " ");
+}
+
+static void cfg_image_file(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	if (!is_file_name(v))
+		diag(p, line, "file: %s is not a file name (no '/', blank, '.' or '..')", Q(v));
+	set_str(&cur_image(p)->file, v);
+}
+
 struct cfg_key {
 	enum stanza kind;
 	const char *key;
@@ -487,9 +629,18 @@ static const struct cfg_key CFG_KEYS[] = {
     {ST_LVMTHIN, "vgname", cfg_vgname},
     {ST_LVMTHIN, "thinpool", cfg_thinpool},
     {ST_LVMTHIN, "content", cfg_content},
+    {ST_LVMTHIN, "overcommit", cfg_overcommit},
     {ST_BRIDGE, "mode", cfg_mode},
     {ST_BRIDGE, "address", cfg_address},
     {ST_BRIDGE, "dhcp-range", cfg_range},
+    {ST_IMAGE, "url", cfg_image_url},
+    {ST_IMAGE, "sha256", cfg_sha256},
+    {ST_IMAGE, "sha512", cfg_sha512},
+    {ST_IMAGE, "sha256-url", cfg_sha256_url},
+    {ST_IMAGE, "sha512-url", cfg_sha512_url},
+    {ST_IMAGE, "format", cfg_format},
+    {ST_IMAGE, "storage", cfg_image_storage},
+    {ST_IMAGE, "file", cfg_image_file},
 };
 
 static const struct cfg_key *cfg_key(enum stanza kind, const char *key)
@@ -588,6 +739,28 @@ static void cfg_begin_bridge(struct parser *p, struct cfg_state *st, const char 
 	lab->bridges[lab->n_bridges++] = (struct lab_bridge){.name = xstrdup(id), .line = st->line};
 }
 
+/* Catalogue names: what import-from= names, so no '/' or ':'. */
+static bool is_image_name(const char *s)
+{
+	return strlen(s) <= 64 && is_all(s, LOWER DIGITS "._-") && strchr(LOWER DIGITS, s[0]);
+}
+
+static void cfg_begin_image(struct parser *p, struct cfg_state *st, const char *id)
+{
+	struct lab *lab = p->lab;
+	const struct lab_image *old = lab_find_image(lab, id);
+	if (!is_image_name(id))
+		diag(p, st->line,
+		     "image name %s is not valid (1..64 of a-z, 0-9, '.', '_', '-', starting "
+		     "with a letter or digit)",
+		     Q(id));
+	else if (old)
+		diag(p, st->line, "duplicate image %s (first on line %d)", Q(id), old->line);
+	st->drop = old || !is_image_name(id);
+	lab->images = xrealloc(lab->images, (lab->n_images + 1) * sizeof(*lab->images));
+	lab->images[lab->n_images++] = (struct lab_image){.name = xstrdup(id), .line = st->line};
+}
+
 static void cfg_header(struct parser *p, struct cfg_state *st, int no, char *line)
 {
 	char *colon = strchr(line, ':');
@@ -613,6 +786,8 @@ static void cfg_header(struct parser *p, struct cfg_state *st, int no, char *lin
 		cfg_begin_lab(p, st, id);
 	else if (st->kind == ST_BRIDGE)
 		cfg_begin_bridge(p, st, id);
+	else if (st->kind == ST_IMAGE)
+		cfg_begin_image(p, st, id);
 	else
 		cfg_begin_storage(p, st, id);
 }
@@ -676,6 +851,77 @@ static void bridge_check(struct parser *p, struct cfg_state *st, struct lab_brid
 	}
 }
 
+/* The last part of a URL's path, without query or fragment. */
+static char *url_file(const char *url)
+{
+	const char *path = strstr(url, "://");
+	path = path ? strchr(path + 3, '/') : NULL;
+	if (!path)
+		return xstrdup("");
+	size_t n = strcspn(path, "?#");
+	const char *end = path + n, *last = end;
+	while (last > path && last[-1] != '/')
+		last--;
+	return xstrndup(last, (size_t)(end - last));
+}
+
+static void image_check(struct parser *p, struct cfg_state *st, struct lab_image *im)
+{
+	if (!keylines_find(&st->keys, "url"))
+		diag(p, st->line, "image %s: missing url", Q(im->name));
+	if (!im->sum && !im->sum_url)
+		diag(p, st->line,
+		     "image %s: missing checksum (one of sha256, sha512, sha256-url, sha512-url)",
+		     Q(im->name));
+	if (!im->format)
+		im->format = xstrdup("qcow2");
+	if (!im->file && im->url) {
+		im->file = url_file(im->url);
+		if (!is_file_name(im->file))
+			diag(p, st->line, "image %s: the URL names no file; give file",
+			     Q(im->name));
+	}
+}
+
+static void image_drop(struct lab_image *im)
+{
+	free(im->name);
+	free(im->url);
+	free(im->sum);
+	free(im->sum_url);
+	free(im->format);
+	free(im->storage);
+	free(im->file);
+	free(im->path);
+}
+
+/* After all of lab.cfg: where each image lives. */
+static void images_place(struct parser *p)
+{
+	const struct lab_storage *first_dir = NULL;
+	for (size_t i = 0; i < p->lab->n_storages && !first_dir; i++)
+		if (p->lab->storages[i].type == STORAGE_DIR)
+			first_dir = &p->lab->storages[i];
+	for (size_t i = 0; i < p->lab->n_images; i++) {
+		struct lab_image *im = &p->lab->images[i];
+		const struct lab_storage *s =
+		    im->storage ? lab_find_storage(p->lab, im->storage) : first_dir;
+		if (im->storage && !s)
+			diag(p, im->line, "image %s: storage %s is not defined", Q(im->name),
+			     Q(im->storage));
+		else if (!s)
+			diag(p, im->line, "image %s: needs a dir storage to keep it in",
+			     Q(im->name));
+		else if (s->type != STORAGE_DIR)
+			diag(p, im->line, "image %s: storage %s is not a dir storage", Q(im->name),
+			     Q(s->id));
+		else if (s->path && im->file)
+			im->path = xasprintf("%s/import/%s", s->path, im->file);
+		if (s && !im->storage)
+			im->storage = xstrdup(s->id);
+	}
+}
+
 static void storage_drop(struct lab_storage *s)
 {
 	free(s->id);
@@ -703,6 +949,10 @@ static void cfg_finish(struct parser *p, struct cfg_state *st)
 	}
 	if (st->kind == ST_BRIDGE)
 		bridge_check(p, st, cur_bridge(p));
+	if (st->kind == ST_IMAGE)
+		image_check(p, st, cur_image(p));
+	if (st->drop && st->kind == ST_IMAGE)
+		image_drop(&p->lab->images[--p->lab->n_images]);
 	if (st->drop && (st->kind == ST_DIR || st->kind == ST_LVMTHIN))
 		storage_drop(&p->lab->storages[--p->lab->n_storages]);
 	if (st->drop && st->kind == ST_BRIDGE)
@@ -737,6 +987,7 @@ static void read_cfg(struct parser *p)
 		cfg_finish(p, &st);
 		if (!st.lab_line)
 			diag(p, 0, "missing 'lab: NAME' stanza");
+		images_place(p);
 		p->have_cfg = true;
 	}
 	p->file = NULL;
@@ -932,6 +1183,16 @@ static void conf_vga(struct parser *p, struct conf_state *st, const char *key, i
 	}
 }
 
+/* labvirt-only: the graphical console's protocol, when vga: does not say it. */
+static void conf_graphics(struct parser *p, struct conf_state *st, const char *key, int line,
+			  const char *v)
+{
+	static const char *const names[] = {"vnc", "spice", "none"};
+	(void)key;
+	if (PICK(p, line, "graphics:", v, names) >= 0)
+		set_str(&st->g->graphics, v);
+}
+
 static void conf_cores(struct parser *p, struct conf_state *st, const char *key, int line,
 		       const char *v)
 {
@@ -1081,13 +1342,208 @@ static void conf_cmdline(struct parser *p, struct conf_state *st, const char *ke
 	set_str(&st->g->cmdline, v);
 }
 
-static void conf_cloudinit(struct parser *p, struct conf_state *st, const char *key, int line,
-			   const char *v)
+/* ---- <guest>.conf: cloud-init ---- */
+
+static void conf_ciuser(struct parser *p, struct conf_state *st, const char *key, int line,
+			const char *v)
 {
-	(void)st, (void)v;
-	diag(p, line,
-	     "key %s is not supported yet (cloud-init preparation comes with image support)",
-	     Q(key));
+	(void)key;
+	st->g->ci.set = true;
+	if (strlen(v) > 32 || !is_all(v, LOWER DIGITS "_-") || !strchr(LOWER "_", v[0]))
+		diag(p, line,
+		     "ciuser: %s is not a user name (1..32 of a-z, 0-9, '_', '-', not "
+		     "starting with a digit or '-')",
+		     Q(v));
+	set_str(&st->g->ci.user, v);
+}
+
+static void conf_cipassword(struct parser *p, struct conf_state *st, const char *key, int line,
+			    const char *v)
+{
+	(void)p, (void)key, (void)line;
+	st->g->ci.set = true;
+	set_str(&st->g->ci.password, v);
+}
+
+static int hex_value(char c)
+{
+	return is_digit(c)                              ? c - '0'
+	       : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+							: -1;
+}
+
+/* Proxmox writes sshkeys URL-encoded (a newline is %0A). */
+static void conf_sshkeys(struct parser *p, struct conf_state *st, const char *key, int line,
+			 const char *v)
+{
+	(void)key;
+	st->g->ci.set = true;
+	char *out = xmalloc(strlen(v) + 1), *o = out;
+	for (const char *c = v; *c; c++) {
+		int hi = *c == '%' ? hex_value(c[1]) : -1, lo = hi >= 0 ? hex_value(c[2]) : -1;
+		if (*c == '%' && lo < 0) {
+			diag(p, line,
+			     "sshkeys: %s has a '%%' that is not followed by two hex digits", Q(v));
+			free(out);
+			return;
+		}
+		*o++ = *c == '%' ? (char)(hi << 4 | lo) : *c;
+		c += *c == '%' ? 2 : 0;
+	}
+	*o = '\0';
+	for (const char *l = out; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] == '\n'))
+		if (!is_text(l, strcspn(l, "\n"), false) || memchr(l, '\0', strcspn(l, "\n"))) {
+			diag(p, line, "sshkeys: the decoded keys are not text lines");
+			free(out);
+			return;
+		}
+	free(st->g->ci.sshkeys);
+	st->g->ci.sshkeys = out;
+}
+
+static bool is_ipv6(const char *s)
+{
+	return strchr(s, ':') && strlen(s) <= 39 && is_all(s, HEX ":.");
+}
+
+static void conf_nameserver(struct parser *p, struct conf_state *st, const char *key, int line,
+			    const char *v)
+{
+	(void)key;
+	st->g->ci.set = true;
+	_cleanup_free_ char *copy = xstrdup(v);
+	char *save = NULL;
+	uint32_t a;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		if (!parse_ipv4(w, strlen(w), &a) && !is_ipv6(w))
+			diag(p, line, "nameserver: %s is not an IP address", Q(w));
+	set_str(&st->g->ci.nameserver, v);
+}
+
+static bool is_domain(const char *s)
+{
+	if (strlen(s) > 253 || s[0] == '.' || strstr(s, ".."))
+		return false;
+	_cleanup_free_ char *copy = xstrdup(s);
+	char *save = NULL;
+	for (char *l = strtok_r(copy, ".", &save); l; l = strtok_r(NULL, ".", &save))
+		if (strlen(l) > 63 || !is_all(l, LOWER UPPER DIGITS "-") || l[0] == '-' ||
+		    l[strlen(l) - 1] == '-')
+			return false;
+	return true;
+}
+
+static void conf_searchdomain(struct parser *p, struct conf_state *st, const char *key, int line,
+			      const char *v)
+{
+	(void)key;
+	st->g->ci.set = true;
+	_cleanup_free_ char *copy = xstrdup(v);
+	char *save = NULL;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		if (!is_domain(w))
+			diag(p, line, "searchdomain: %s is not a domain name", Q(w));
+	set_str(&st->g->ci.searchdomain, v);
+}
+
+static void conf_citype(struct parser *p, struct conf_state *st, const char *key, int line,
+			const char *v)
+{
+	(void)key;
+	st->g->ci.set = true;
+	if (!streq(v, "nocloud"))
+		diag(p, line,
+		     "citype: %s is not supported (labvirt writes a NoCloud seed or the OS's own "
+		     "files: nocloud)",
+		     Q(v));
+}
+
+/* cicustom's STORAGE:snippets/FILE: <dir storage path>/snippets/FILE, as on Proxmox. */
+static char *snippet_path(struct parser *p, int line, const char *what, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	_cleanup_free_ char *sid = colon ? xstrndup(v, (size_t)(colon - v)) : NULL;
+	const struct lab_storage *s = sid ? lab_find_storage(p->lab, sid) : NULL;
+	const char *file = colon ? colon + 1 : "";
+	if (!colon || !startswith(file, "snippets/") || !is_file_name(file + strlen("snippets/"))) {
+		diag(p, line, "cicustom: %s %s is not STORAGE:snippets/FILE", what, Q(v));
+		return NULL;
+	}
+	if (!s) {
+		if (p->have_cfg)
+			diag(p, line, "cicustom: storage %s is not defined in lab.cfg", Q(sid));
+		return NULL;
+	}
+	if (s->type != STORAGE_DIR) {
+		diag(p, line, "cicustom: storage %s is not a dir storage", Q(sid));
+		return NULL;
+	}
+	return s->path ? xasprintf("%s/%s", s->path, file) : NULL;
+}
+
+static void conf_cicustom(struct parser *p, struct conf_state *st, const char *key, int line,
+			  const char *v)
+{
+	struct lab_cloudinit *ci = &st->g->ci;
+	ci->set = true;
+	_cleanup_(props_free) struct props pr = {0};
+	if (props_parse(p, line, key, v, &pr) < 0)
+		return;
+	for (size_t i = 0; i < pr.n; i++) {
+		const char *k = pr.items[i].k;
+		char **dst = !k                    ? NULL
+			     : streq(k, "user")    ? &ci->custom_user
+			     : streq(k, "network") ? &ci->custom_network
+			     : streq(k, "meta")    ? &ci->custom_meta
+			     : streq(k, "vendor")  ? &ci->custom_vendor
+						   : NULL;
+		if (!dst) {
+			diag(p, line, "cicustom: %s is not user=, network=, meta= or vendor=",
+			     Q(k ? k : pr.items[i].v));
+			continue;
+		}
+		free(*dst);
+		*dst = snippet_path(p, line, k, pr.items[i].v);
+	}
+}
+
+static void conf_ipconfig(struct parser *p, struct conf_state *st, const char *key, int line,
+			  const char *v)
+{
+	struct lab_cloudinit *ci = &st->g->ci;
+	ci->set = true;
+	struct lab_ipconfig *ic = &ci->ipconfig[ci->n_ipconfig++];
+	*ic = (struct lab_ipconfig){.index = atoi(key + strlen("ipconfig")), .line = line};
+	_cleanup_(props_free) struct props pr = {0};
+	if (props_parse(p, line, key, v, &pr) < 0)
+		return;
+	struct subnet sn;
+	uint32_t a;
+	for (size_t i = 0; i < pr.n; i++) {
+		const char *k = pr.items[i].k, *val = pr.items[i].v;
+		if (k && streq(k, "ip")) {
+			int r = streq(val, "dhcp") ? 0 : parse_cidr(val, &sn);
+			if (r == -1)
+				diag(p, line, "%s: ip %s is not dhcp or an IPv4 address/prefix",
+				     key, Q(val));
+			else if (r == -2)
+				diag(p, line, "%s: prefix length of %s is out of range (8..30)",
+				     key, Q(val));
+			else if (!streq(val, "dhcp") && (sn.host == sn.net || sn.host == sn.bcast))
+				diag(p, line, "%s: %s is not a host address", key, Q(val));
+			set_str(&ic->ip, val);
+		} else if (k && streq(k, "gw")) {
+			if (!parse_ipv4(val, strlen(val), &a))
+				diag(p, line, "%s: gw %s is not an IPv4 address", key, Q(val));
+			set_str(&ic->gw, val);
+		} else {
+			unsupported(p, line, key, k ? k : val);
+		}
+	}
+	if (!ic->ip)
+		diag(p, line, "%s: missing ip= (dhcp or ADDRESS/PREFIX)", key);
+	else if (ic->gw && streq(ic->ip, "dhcp"))
+		diag(p, line, "%s: gw= needs a static ip=", key);
 }
 
 /* ---- <guest>.conf: netN ---- */
@@ -1181,8 +1637,9 @@ enum disk_form { FORM_BAD, FORM_SIZE, FORM_VOLUME, FORM_PATH, FORM_EMPTY };
 /* What a disk line said beyond struct lab_disk, for the checks at its end. */
 struct disk_opts {
 	enum disk_form form;
-	bool clone;  /* clone= given */
-	bool import; /* import-from= given, even if empty */
+	bool clone;      /* clone= given */
+	bool import;     /* import-from= given, even if empty */
+	bool import_bad; /* given, but could not be resolved (said so already) */
 };
 
 /* "32" or "0.5" GiB in MiB, rounded up: 0 done, -1 not a number, -2 too big. */
@@ -1314,14 +1771,42 @@ static void disk_media(struct parser *p, int line, const char *label, struct lab
 		d->media = (enum lab_media)i;
 }
 
+/* import-from=STORAGE:import/FILE: an existing file of a dir storage. */
+static void import_volume(struct parser *p, int line, struct lab_disk *d, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	_cleanup_free_ char *sid = xstrndup(v, (size_t)(colon - v));
+	const struct lab_storage *s = lab_find_storage(p->lab, sid);
+	const char *vol = colon + 1;
+	if (!startswith(vol, "import/") || !is_file_name(vol + strlen("import/")))
+		diag(p, line, "import-from: volume %s is not STORAGE:import/FILE", Q(v));
+	else if (!s && p->have_cfg)
+		diag(p, line, "import-from: storage %s is not defined in lab.cfg", Q(sid));
+	else if (s && s->type != STORAGE_DIR)
+		diag(p, line, "import-from: storage %s is not a dir storage", Q(sid));
+	else if (s && s->path)
+		d->import_from = xasprintf("%s/%s", s->path, vol);
+}
+
+/* import-from= names a catalogue image, a storage volume or a path. */
 static void disk_import(struct parser *p, int line, const char *label, struct lab_disk *d,
 			const char *v, struct disk_opts *o)
 {
+	const struct lab_image *im = lab_find_image(p->lab, v);
+	const char *colon = strchr(v, ':');
 	o->import = true;
-	if (!*v)
+	if (!*v) {
 		diag(p, line, "%s: missing value", label);
-	else
+	} else if (im) {
+		d->image = xstrdup(im->name);
+		d->import_from = im->path ? xstrdup(im->path) : NULL;
+		o->import_bad = !im->path;
+	} else if (v[0] != '/' && colon && !memchr(v, '/', (size_t)(colon - v))) {
+		import_volume(p, line, d, v);
+		o->import_bad = !d->import_from;
+	} else {
 		d->import_from = lab_relative(p, v);
+	}
 }
 
 static void disk_clone(struct parser *p, int line, const char *label, struct lab_disk *d,
@@ -1416,7 +1901,7 @@ static void disk_check(struct parser *p, int line, const char *key, const struct
 		diag(p, line, "%s: import-from= is not possible with media=cdrom", key);
 	else if (d->import_from && o->form != FORM_SIZE && o->form != FORM_BAD)
 		diag(p, line, "%s: import-from= needs the STORAGE:SIZE form", key);
-	if (o->clone && !d->import_from)
+	if (o->clone && !d->import_from && !o->import_bad)
 		diag(p, line, "%s: clone= needs import-from=", key);
 	if (d->allocate && d->size == 0 && !o->import)
 		diag(p, line, "%s: size 0 needs import-from= (it means the image's size)", key);
@@ -1458,6 +1943,7 @@ static const struct {
     {"agent", conf_agent},
     {"machine", conf_machine},
     {"vga", conf_vga},
+    {"graphics", conf_graphics},
     {"cores", conf_cores},
     {"sockets", conf_sockets},
     {"memory", conf_memory},
@@ -1467,13 +1953,13 @@ static const struct {
     {"kernel", conf_kernel},
     {"initrd", conf_initrd},
     {"cmdline", conf_cmdline},
-    {"ciuser", conf_cloudinit},
-    {"cipassword", conf_cloudinit},
-    {"sshkeys", conf_cloudinit},
-    {"nameserver", conf_cloudinit},
-    {"searchdomain", conf_cloudinit},
-    {"cicustom", conf_cloudinit},
-    {"citype", conf_cloudinit},
+    {"ciuser", conf_ciuser},
+    {"cipassword", conf_cipassword},
+    {"sshkeys", conf_sshkeys},
+    {"nameserver", conf_nameserver},
+    {"searchdomain", conf_searchdomain},
+    {"cicustom", conf_cicustom},
+    {"citype", conf_citype},
 };
 
 static conf_fn *conf_handler(const char *key)
@@ -1488,7 +1974,7 @@ static conf_fn *conf_handler(const char *key)
 	if (net_key(key, &index))
 		return conf_net;
 	if (indexed_key(key, "ipconfig", LAB_MAX_NETS - 1, &index))
-		return conf_cloudinit;
+		return conf_ipconfig;
 	return NULL;
 }
 
@@ -1541,6 +2027,29 @@ static void check_boot(struct parser *p, const struct conf_state *st)
 	}
 }
 
+/* Cloud-init keys are written into the disk made from an image; each
+ * ipconfigN configures netN. */
+static void check_cloudinit(struct parser *p, const struct conf_state *st)
+{
+	const struct lab_guest *g = st->g;
+	bool imported = false;
+	for (size_t i = 0; i < g->n_disks; i++)
+		imported = imported || g->disks[i].import_from || g->disks[i].image;
+	for (size_t i = 0; i < g->ci.n_ipconfig; i++) {
+		const struct lab_ipconfig *ic = &g->ci.ipconfig[i];
+		bool found = false;
+		for (size_t k = 0; k < g->n_nets; k++)
+			found = found || g->nets[k].index == ic->index;
+		if (!found)
+			diag(p, ic->line, "ipconfig%d: the guest has no net%d", ic->index,
+			     ic->index);
+	}
+	if (g->ci.set && !imported && g->n_disks > 0)
+		diag(p, 0,
+		     "cloud-init keys need a disk made from an image (import-from=): labvirt "
+		     "writes them into that disk before the first boot");
+}
+
 static void check_guest(struct parser *p, const struct conf_state *st)
 {
 	const struct lab_guest *g = st->g;
@@ -1557,6 +2066,11 @@ static void check_guest(struct parser *p, const struct conf_state *st)
 		     MAX_VCPUS);
 	if (g->n_disks == 0 && !g->kernel)
 		diag(p, 0, "guest has no disk and no kernel to boot from");
+	check_cloudinit(p, st);
+	if (g->graphics && !streq(g->graphics, "none") && g->vga &&
+	    (streq(g->vga, "none") || streq(g->vga, "serial0")))
+		diag(p, keylines_find(&st->keys, "graphics"),
+		     "graphics: '%s' needs a display, but vga is '%s'", g->graphics, g->vga);
 }
 
 /* "alpine.conf:3", or "alpine.conf" for a guest named after its file. */
@@ -1604,6 +2118,23 @@ static void guest_vmid(struct parser *p, struct lab_guest *g, const char *stem)
 		g->vmid = atoi(stem);
 }
 
+static void cloudinit_free(struct lab_cloudinit *ci)
+{
+	free(ci->user);
+	free(ci->password);
+	free(ci->sshkeys);
+	free(ci->nameserver);
+	free(ci->searchdomain);
+	free(ci->custom_user);
+	free(ci->custom_network);
+	free(ci->custom_meta);
+	free(ci->custom_vendor);
+	for (size_t i = 0; i < ci->n_ipconfig; i++) {
+		free(ci->ipconfig[i].ip);
+		free(ci->ipconfig[i].gw);
+	}
+}
+
 static void guest_free(struct lab_guest *g)
 {
 	free(g->name);
@@ -1612,11 +2143,13 @@ static void guest_free(struct lab_guest *g)
 	free(g->description);
 	free(g->machine);
 	free(g->vga);
+	free(g->graphics);
 	free(g->kernel);
 	free(g->initrd);
 	free(g->cmdline);
 	for (size_t i = 0; i < g->n_boot; i++)
 		free(g->boot_order[i]);
+	cloudinit_free(&g->ci);
 	for (size_t i = 0; i < g->n_nets; i++)
 		free(g->nets[i].bridge);
 	for (size_t i = 0; i < g->n_disks; i++) {
@@ -1625,6 +2158,7 @@ static void guest_free(struct lab_guest *g)
 		free(d->volume);
 		free(d->path);
 		free(d->import_from);
+		free(d->image);
 		free(d->cache);
 	}
 }
@@ -1825,6 +2359,11 @@ static int cmp_net(const void *a, const void *b)
 	return ((const struct lab_net *)a)->index - ((const struct lab_net *)b)->index;
 }
 
+static int cmp_ipconfig(const void *a, const void *b)
+{
+	return ((const struct lab_ipconfig *)a)->index - ((const struct lab_ipconfig *)b)->index;
+}
+
 static int cmp_disk(const void *a, const void *b)
 {
 	const struct lab_disk *x = a, *y = b;
@@ -1840,6 +2379,7 @@ static void sort_lab(struct lab *lab)
 		struct lab_guest *g = &lab->guests[i];
 		qsort(g->nets, g->n_nets, sizeof(*g->nets), cmp_net);
 		qsort(g->disks, g->n_disks, sizeof(*g->disks), cmp_disk);
+		qsort(g->ci.ipconfig, g->ci.n_ipconfig, sizeof(*g->ci.ipconfig), cmp_ipconfig);
 	}
 }
 
@@ -1883,6 +2423,9 @@ void lab_free(struct lab *lab)
 		storage_drop(&lab->storages[i]);
 	for (size_t i = 0; i < lab->n_bridges; i++)
 		bridge_drop(&lab->bridges[i]);
+	for (size_t i = 0; i < lab->n_images; i++)
+		image_drop(&lab->images[i]);
+	free(lab->images);
 	for (size_t i = 0; i < lab->n_guests; i++)
 		guest_free(&lab->guests[i]);
 	free(lab->storages);
@@ -1909,6 +2452,14 @@ struct lab_storage *lab_find_storage(const struct lab *lab, const char *id)
 	for (size_t i = 0; i < lab->n_storages; i++)
 		if (streq(lab->storages[i].id, id))
 			return &lab->storages[i];
+	return NULL;
+}
+
+struct lab_image *lab_find_image(const struct lab *lab, const char *name)
+{
+	for (size_t i = 0; i < lab->n_images; i++)
+		if (streq(lab->images[i].name, name))
+			return &lab->images[i];
 	return NULL;
 }
 
@@ -1961,4 +2512,13 @@ const char *lab_bridge_mode_name(enum lab_bridge_mode m)
 	static const char *const names[] = {
 	    [BRIDGE_NAT] = "nat", [BRIDGE_ISOLATED] = "isolated", [BRIDGE_HOST] = "host"};
 	return (size_t)m < ARRAY_SIZE(names) ? names[m] : "?";
+}
+
+const char *lab_guest_graphics(const struct lab_guest *g)
+{
+	if (g->graphics)
+		return streq(g->graphics, "none") ? NULL : g->graphics;
+	if (!g->vga || streq(g->vga, "none") || streq(g->vga, "serial0"))
+		return NULL;
+	return streq(g->vga, "qxl") ? "spice" : "vnc";
 }

@@ -405,6 +405,23 @@ static int add_video(struct xml_builder *xb, xmlNode *devices, const struct lab_
 	return 0;
 }
 
+/* A graphical console listens on loopback only, on a port libvirt picks, and
+ * with a tablet for the pointer. Its password is not rendered: the libvirt
+ * adapter adds it when it defines the domain, so that neither this XML nor the
+ * config stamp carries it (see virt_domain_define). */
+static void add_graphics(struct xml_builder *xb, xmlNode *devices, const struct lab_guest *g)
+{
+	const char *type = lab_guest_graphics(g);
+	if (!type)
+		return;
+	xmlNode *tablet = add_with(xb, devices, "input", "type", "tablet");
+	set(xb, tablet, "bus", "usb");
+	xmlNode *graphics = add_with(xb, devices, "graphics", "type", type);
+	set(xb, graphics, "autoport", "yes");
+	xmlNode *listen = add_with(xb, graphics, "listen", "type", "address");
+	set(xb, listen, "address", "127.0.0.1");
+}
+
 static void add_balloon_and_rng(struct xml_builder *xb, xmlNode *devices)
 {
 	add_with(xb, devices, "memballoon", "model", "virtio");
@@ -424,6 +441,7 @@ static int add_devices(struct xml_builder *xb, xmlNode *root, const struct lab *
 	add_serial_console(xb, devices);
 	if (g->agent)
 		add_agent(xb, devices);
+	add_graphics(xb, devices, g);
 	if (add_video(xb, devices, g, err) < 0)
 		return -1;
 	add_balloon_and_rng(xb, devices);

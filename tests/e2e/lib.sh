@@ -2,6 +2,8 @@
 # Shared helpers of labvirt's end-to-end tests. Source this file from bash.
 #
 #   e2e_build_guest_image OUTDIR      tiny bootable guest: OUTDIR/vmlinuz, OUTDIR/initrd.img
+#                                     (kernel command line: labvirt.name=, labvirt.ip=,
+#                                     labvirt.dhcp=1, labvirt.ping=ADDR, labvirt.screen=WORD)
 #   e2e_daemon_start / e2e_daemon_stop
 #                                     private libvirtd + virtlogd in their own network and
 #                                     mount namespaces (tmpfs over libvirt's state dirs)
@@ -135,10 +137,16 @@ done </etc/modules.order
 
 name=guest
 addr=
+dhcp=
+screen=
+pingto=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	labvirt.name=*) name=${arg#labvirt.name=} ;;
 	labvirt.ip=*) addr=${arg#labvirt.ip=} ;;
+	labvirt.dhcp=1) dhcp=1 ;;
+	labvirt.screen=*) screen=${arg#labvirt.screen=} ;;
+	labvirt.ping=*) pingto=${arg#labvirt.ping=} ;;
 	esac
 done
 hostname "$name"
@@ -150,6 +158,23 @@ if [ -n "$addr" ]; then
 		i=$((i + 1))
 	done
 	ip addr add "$addr" dev eth0 && ip link set eth0 up
+fi
+# labvirt.dhcp=1: an address for eth0 from DHCP (busybox udhcpc, in the background).
+if [ "$dhcp" = 1 ]; then
+	printf '#!/bin/sh\n[ "$1" = bound ] && ip addr add "$ip/$mask" dev "$interface"\nexit 0\n' >/run/udhcpc.sh
+	chmod 0755 /run/udhcpc.sh
+	ip link set eth0 up && udhcpc -b -q -i eth0 -s /run/udhcpc.sh >/dev/null 2>&1
+fi
+# labvirt.ping=ADDR: keep pinging ADDR, so that the host sees this guest.
+[ -n "$pingto" ] && ping "$pingto" >/dev/null 2>&1 &
+# labvirt.screen=WORD: a white screen with WORD on it on the VGA console.
+if [ -n "$screen" ] && [ -e /dev/tty1 ]; then
+	printf '\033[47;30m\033[2J\033[H' >/dev/tty1
+	i=0
+	while [ "$i" -lt 10 ]; do
+		printf '  %s %s %s %s\n' "$screen" "$name" "$screen" "$name" >/dev/tty1
+		i=$((i + 1))
+	done
 fi
 
 disk=none

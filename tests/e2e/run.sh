@@ -46,6 +46,9 @@ if [ ! -x "$LABVIRT" ]; then
 	exit 1
 fi
 LABVIRT=$(realpath "$LABVIRT")
+# LABVIRT_WRAPPER: a command that runs labvirt for the verbs (not the console), e.g.
+# "valgrind --error-exitcode=99 --leak-check=full" (CI's memcheck run).
+read -ra WRAPPER <<<"${LABVIRT_WRAPPER-}"
 
 CACHE=${LABVIRT_E2E_CACHE:-/var/tmp/labvirt-e2e-guest}
 GUESTS=(e2e-a e2e-b e2e-c)
@@ -110,7 +113,7 @@ phase() { e2e_log "time: $1: ${2}s"; }
 # lv ARGS...: labvirt on this lab, in the test's namespaces. Standard output in LV_OUT,
 # standard error in LV_ERR, exit status in LV_RC; both are echoed to the log.
 lv() {
-	LV_OUT=$("$RUN" timeout 900 "$LABVIRT" -L "$LAB" "${CONNECT[@]}" "$@" 2>"$T/stderr")
+	LV_OUT=$("$RUN" timeout 900 "${WRAPPER[@]}" "$LABVIRT" -L "$LAB" "${CONNECT[@]}" "$@" 2>"$T/stderr")
 	LV_RC=$?
 	LV_ERR=$(cat "$T/stderr")
 	e2e_log "labvirt $* -> exit $LV_RC"

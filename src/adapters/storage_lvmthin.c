@@ -1,0 +1,432 @@
+/* storage_lvmthin.c - the `lvmthin` backend: thin volumes in an LVM thin pool,
+ * made and removed with lvm2's tools (run by argument vector; their output
+ * read from lvm2's JSON report). A volume is labvirt's when it carries the tag
+ * "labvirt:LAB/GUEST/DISK". An import-from= image is written into a thin
+ * volume: with clone=full into the disk's own volume, else once into a base
+ * volume "LAB-base-<hash>" (tag "labvirt-base:LAB") of which each disk is a
+ * thin snapshot, as Proxmox does for templates. What a failed create made is
+ * removed again. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "host.h"
+#include "lvm.h"
+#include "storage.h"
+
+/* What lvm2 says about the storage's volume group and pool. */
+struct pool_state {
+	const struct lab_storage *s;
+	struct lvm_vg vg;
+	struct lvm_lv *lvs;
+	size_t n;
+	const struct lvm_lv *pool;
+};
+
+static void pool_state_clear(struct pool_state *st)
+{
+	lvm_lvs_free(st->lvs, st->n);
+	*st = (struct pool_state){0};
+}
+
+static int run(char **argv, char **ret_out, struct lv_error *err)
+{
+	return host_run((const char *const *)argv, ret_out, err);
+}
+
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = xstrdup(path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	char *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, prog);
+		if (access(p, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int need_tools(const struct lab_storage *s, bool with_qemu_img, struct lv_error *err)
+{
+	static const char *const tools[] = {"vgs", "lvs", "lvcreate", "lvextend", "lvremove"};
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
+		if (!in_path(tools[i]))
+			return lv_fail(err, LV_EXIT_FAIL,
+				       "lvmthin storage '%s': lvm2 tools missing: no '%s' in PATH "
+				       "(install lvm2 and thin-provisioning-tools)",
+				       s->id, tools[i]);
+	if (with_qemu_img && !in_path("qemu-img"))
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "lvmthin storage '%s': no 'qemu-img' in PATH (install qemu-utils)",
+			       s->id);
+	return 0;
+}
+
+/* Runs a report command; lvm2's "Permission denied" becomes a clear error. */
+static int report(const struct lab_storage *s, char **argv, char **ret_out, struct lv_error *err)
+{
+	struct lv_error e = {0};
+	if (run(argv, ret_out, &e) == 0)
+		return 0;
+	if (strstr(e.msg, "Permission denied") || strstr(e.msg, "permission denied"))
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "lvmthin storage '%s': permission denied: lvm2 needs root (%s)",
+			       s->id, argv[0]);
+	return lv_fail(err, e.code, "lvmthin storage '%s': %s", s->id, e.msg);
+}
+
+/* Reads the volume group (must exist) and its LVs; with need_pool, the thin
+ * pool must exist too. *ret_vg_missing (may be NULL) tells a missing group
+ * apart from other failures. */
+static int pool_load(const struct lab_storage *s, bool need_pool, struct pool_state *st,
+		     bool *ret_vg_missing, struct lv_error *err)
+{
+	_cleanup_argv_ char **vgs_cmd = lvm_cmd_vgs();
+	_cleanup_argv_ char **lvs_cmd = lvm_cmd_lvs(s->vgname);
+	_cleanup_free_ char *vgs_out = NULL, *lvs_out = NULL;
+	_cleanup_free_ struct lvm_vg *vgs = NULL;
+	size_t n_vgs = 0;
+	*st = (struct pool_state){.s = s};
+	if (need_tools(s, false, err) < 0 || report(s, vgs_cmd, &vgs_out, err) < 0 ||
+	    lvm_parse_vgs(vgs_out, &vgs, &n_vgs, err) < 0)
+		return -1;
+	size_t i = 0;
+	while (i < n_vgs && !streq(vgs[i].name, s->vgname))
+		i++;
+	if (ret_vg_missing)
+		*ret_vg_missing = i == n_vgs;
+	if (i == n_vgs)
+		return lv_fail(err, LV_EXIT_USAGE, "lvmthin storage '%s': no volume group '%s'",
+			       s->id, s->vgname);
+	st->vg = vgs[i];
+	if (report(s, lvs_cmd, &lvs_out, err) < 0 ||
+	    lvm_parse_lvs(lvs_out, &st->lvs, &st->n, err) < 0)
+		return -1;
+	st->pool = lvm_find_lv(st->lvs, st->n, s->thinpool);
+	if (!need_pool)
+		return 0;
+	if (!st->pool)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "lvmthin storage '%s': no thin pool '%s' in volume group '%s'",
+			       s->id, s->thinpool, s->vgname);
+	if (!streq(st->pool->segtype, "thin-pool"))
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "lvmthin storage '%s': '%s/%s' is not a thin pool (it is %s)", s->id,
+			       s->vgname, s->thinpool, st->pool->segtype);
+	return 0;
+}
+
+static const char *lv_name_of(const struct storage_vol *v)
+{
+	const char *slash = strrchr(v->path, '/');
+	return slash ? slash + 1 : v->path;
+}
+
+static char *lab_of(const struct storage_vol *v)
+{
+	return xstrndup(v->owner, strcspn(v->owner, "/"));
+}
+
+static int lvmthin_query(const struct storage_vol *v, bool *ret_exists, bool *ret_foreign,
+			 struct lv_error *err)
+{
+	struct pool_state st;
+	if (pool_load(v->storage, true, &st, NULL, err) < 0) {
+		pool_state_clear(&st);
+		return -1;
+	}
+	_cleanup_free_ char *tag = xasprintf(LVM_TAG_OWNER "%s", v->owner);
+	const struct lvm_lv *lv = lvm_find_lv(st.lvs, st.n, lv_name_of(v));
+	*ret_exists = lv != NULL;
+	*ret_foreign = lv && (!lvm_lv_has_tag(lv, tag) || !streq(lv->pool, v->storage->thinpool));
+	pool_state_clear(&st);
+	return 0;
+}
+
+static int lv_remove(const char *vg, const char *name, struct lv_error *err)
+{
+	_cleanup_argv_ char **cmd = lvm_cmd_remove(vg, name);
+	return run(cmd, NULL, err);
+}
+
+static int lv_create(const struct lab_storage *s, const char *name, uint64_t size, const char *tag,
+		     struct lv_error *err)
+{
+	_cleanup_argv_ char **cmd = lvm_cmd_create_thin(s->vgname, s->thinpool, name, size, tag);
+	return run(cmd, NULL, err);
+}
+
+static int image_info(const char *image, struct lvm_image *ret, struct lv_error *err)
+{
+	_cleanup_argv_ char **cmd = lvm_cmd_image_info(image);
+	_cleanup_free_ char *out = NULL;
+	if (run(cmd, &out, err) < 0 || lvm_parse_image_info(out, ret, err) < 0)
+		return lv_prefix(err, "import-from '%s'", image);
+	if (ret->backing)
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "image '%s' has a backing file of its own: refused (it could expose "
+			       "host files)",
+			       image);
+	if (ret->data_file)
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "image '%s' has an external data file: refused (it could expose "
+			       "host files)",
+			       image);
+	return 0;
+}
+
+/* Writes the image into a new thin volume; removes the volume on failure. */
+static int lv_create_from(const struct lab_storage *s, const char *name, uint64_t size,
+			  const char *tag, const char *image, const struct lvm_image *img,
+			  struct lv_error *err)
+{
+	_cleanup_free_ char *dev = xasprintf("/dev/%s/%s", s->vgname, name);
+	_cleanup_argv_ char **write = lvm_cmd_image_write(image, img->format, dev);
+	if (lv_create(s, name, size, tag, err) < 0)
+		return -1;
+	if (run(write, NULL, err) == 0)
+		return 0;
+	lv_prefix(err, "write '%s' into '%s'", image, dev);
+	lv_remove(s->vgname, name, NULL);
+	return -1;
+}
+
+/* The base volume's name for an image: it changes when the image does. */
+static int base_name(const struct storage_vol *v, char **ret, struct lv_error *err)
+{
+	struct stat st;
+	_cleanup_free_ char *abs = realpath(v->import_from, NULL);
+	if (!abs || stat(abs, &st) < 0)
+		return lv_fail_errno(err, errno, "cannot resolve '%s'", v->import_from);
+	_cleanup_free_ char *key = xasprintf("%s:%lld:%lld.%09ld", abs, (long long)st.st_size,
+					     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	_cleanup_free_ char *lab = lab_of(v);
+	*ret = lvm_base_name(lab, key);
+	return 0;
+}
+
+static uint64_t round_up(uint64_t size, uint64_t unit)
+{
+	return unit ? (size + unit - 1) / unit * unit : size;
+}
+
+/* A thin snapshot of the image's base volume (made now if missing), grown
+ * to the disk's size. */
+static int create_linked(const struct pool_state *st, const struct storage_vol *v,
+			 const struct lvm_image *img, uint64_t size, const char *tag,
+			 struct lv_error *err)
+{
+	const struct lab_storage *s = v->storage;
+	_cleanup_free_ char *base = NULL, *lab = lab_of(v);
+	if (base_name(v, &base, err) < 0)
+		return -1;
+	_cleanup_free_ char *base_tag = xasprintf(LVM_TAG_BASE "%s", lab);
+	const struct lvm_lv *old = lvm_find_lv(st->lvs, st->n, base);
+	if (old && !lvm_lv_has_tag(old, base_tag))
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "'%s/%s' exists and is not labvirt's: left alone", s->vgname, base);
+	uint64_t base_size = old ? old->size : round_up(img->virtual_size, st->vg.extent);
+	if (!old &&
+	    lv_create_from(s, base, img->virtual_size, base_tag, v->import_from, img, err) < 0)
+		return lv_prefix(err, "base volume '%s'", base);
+	_cleanup_argv_ char **snap = lvm_cmd_snapshot(s->vgname, base, lv_name_of(v), tag);
+	_cleanup_argv_ char **grow = lvm_cmd_extend(s->vgname, lv_name_of(v), size);
+	int rc = run(snap, NULL, err);
+	if (rc == 0 && size > base_size && run(grow, NULL, err) < 0) {
+		lv_remove(s->vgname, lv_name_of(v), NULL);
+		rc = -1;
+	}
+	if (rc < 0 && !old)
+		lv_remove(s->vgname, base, NULL);
+	return rc;
+}
+
+static int lvmthin_create(const struct storage_vol *v, struct lv_error *err)
+{
+	const struct lab_storage *s = v->storage;
+	struct pool_state st;
+	_cleanup_free_ char *tag = xasprintf(LVM_TAG_OWNER "%s", v->owner);
+	int rc = pool_load(s, true, &st, NULL, err);
+	if (rc == 0 && lvm_find_lv(st.lvs, st.n, lv_name_of(v)))
+		rc = lv_fail(err, LV_EXIT_FAIL, "'%s' exists", v->path);
+	if (rc == 0 && !v->import_from) {
+		rc = lv_create(s, lv_name_of(v), v->size, tag, err);
+	} else if (rc == 0) {
+		struct lvm_image img;
+		rc = need_tools(s, true, err) < 0 || image_info(v->import_from, &img, err) < 0 ? -1
+											       : 0;
+		uint64_t size = rc == 0 && img.virtual_size > v->size ? img.virtual_size : v->size;
+		if (rc == 0 && v->full_clone)
+			rc = lv_create_from(s, lv_name_of(v), size, tag, v->import_from, &img, err);
+		else if (rc == 0)
+			rc = create_linked(&st, v, &img, size, tag, err);
+	}
+	pool_state_clear(&st);
+	return rc;
+}
+
+/* The base volume of this lab that origin names, once nothing else uses it. */
+static bool base_unused(const struct pool_state *st, const char *origin, const char *removed,
+			const char *base_tag)
+{
+	const struct lvm_lv *base = lvm_find_lv(st->lvs, st->n, origin);
+	if (!base || !lvm_lv_has_tag(base, base_tag))
+		return false;
+	for (size_t i = 0; i < st->n; i++)
+		if (streq(st->lvs[i].origin, origin) && !streq(st->lvs[i].name, removed))
+			return false;
+	return true;
+}
+
+static int lvmthin_remove(const struct storage_vol *v, struct lv_error *err)
+{
+	const struct lab_storage *s = v->storage;
+	struct pool_state st;
+	bool vg_missing = false;
+	int rc = pool_load(s, false, &st, &vg_missing, err);
+	if (rc < 0) {
+		pool_state_clear(&st);
+		return vg_missing ? 0 : -1; /* no group, so no volume either */
+	}
+	_cleanup_free_ char *tag = xasprintf(LVM_TAG_OWNER "%s", v->owner);
+	_cleanup_free_ char *lab = lab_of(v);
+	_cleanup_free_ char *base_tag = xasprintf(LVM_TAG_BASE "%s", lab);
+	const struct lvm_lv *lv = lvm_find_lv(st.lvs, st.n, lv_name_of(v));
+	if (lv && !lvm_lv_has_tag(lv, tag))
+		rc = lv_fail(err, LV_EXIT_FAIL, "'%s' was not made by labvirt for %s: left alone",
+			     v->path, v->owner);
+	else if (lv)
+		rc = lv_remove(s->vgname, lv->name, err);
+	if (rc == 0 && lv && lv->origin[0] && base_unused(&st, lv->origin, lv->name, base_tag))
+		rc = lv_remove(s->vgname, lv->origin, err);
+	pool_state_clear(&st);
+	return rc;
+}
+
+/* What the new volumes add to the pool: virtual sizes (over-commit) and the
+ * data written now (imports: at most the image file's allocated bytes). */
+struct demand {
+	uint64_t virtual_size, data;
+	char **bases; /* new base volumes, counted once */
+	size_t n_bases;
+};
+
+static void demand_clear(struct demand *d)
+{
+	for (size_t i = 0; i < d->n_bases; i++)
+		free(d->bases[i]);
+	free(d->bases);
+}
+
+static int demand_add(struct demand *d, const struct pool_state *st, const struct storage_vol *v,
+		      struct lv_error *err)
+{
+	if (!v->import_from) {
+		d->virtual_size += v->size;
+		return 0;
+	}
+	struct lvm_image img;
+	struct stat fs;
+	if (need_tools(v->storage, true, err) < 0 || image_info(v->import_from, &img, err) < 0)
+		return -1;
+	if (stat(v->import_from, &fs) < 0)
+		return lv_fail_errno(err, errno, "cannot stat '%s'", v->import_from);
+	uint64_t data = (uint64_t)fs.st_blocks * 512;
+	d->virtual_size += img.virtual_size > v->size ? img.virtual_size : v->size;
+	if (v->full_clone) {
+		d->data += data;
+		return 0;
+	}
+	_cleanup_free_ char *base = NULL;
+	if (base_name(v, &base, err) < 0)
+		return -1;
+	if (lvm_find_lv(st->lvs, st->n, base))
+		return 0;
+	for (size_t i = 0; i < d->n_bases; i++)
+		if (streq(d->bases[i], base))
+			return 0;
+	d->bases = xrealloc(d->bases, (d->n_bases + 1) * sizeof(*d->bases));
+	d->bases[d->n_bases++] = steal_pointer(&base);
+	d->virtual_size += img.virtual_size;
+	d->data += data;
+	return 0;
+}
+
+static int judge(const struct pool_state *st, const struct demand *d, char **ret_note,
+		 struct lv_error *err)
+{
+	const struct lab_storage *s = st->s;
+	const struct lvm_lv *pool = st->pool;
+	uint64_t used = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (streq(st->lvs[i].pool, s->thinpool))
+			used += st->lvs[i].size;
+	double pct = pool->data_pct < 0 ? 0 : pool->data_pct;
+	uint64_t free_bytes = (uint64_t)((double)pool->size * (100.0 - pct) / 100.0);
+	char total[32], size[32], need[32], avail[32];
+	lvm_size_text(used + d->virtual_size, total);
+	lvm_size_text(pool->size, size);
+	lvm_size_text(d->data, need);
+	lvm_size_text(free_bytes, avail);
+	if (d->data > free_bytes)
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "lvmthin storage '%s': thin pool '%s/%s' has %s free; the images to "
+			       "import need up to %s",
+			       s->id, s->vgname, s->thinpool, avail, need);
+	double ratio = pool->size ? (double)(used + d->virtual_size) / (double)pool->size : 0;
+	if (s->overcommit > 0 && ratio > s->overcommit)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "lvmthin storage '%s': thin volumes would total %s in thin pool "
+			       "'%s/%s' of %s (%.2fx), past the limit of %.2fx (overcommit in "
+			       "lab.cfg)",
+			       s->id, total, s->vgname, s->thinpool, size, ratio, s->overcommit);
+	if (ratio > 1.0)
+		*ret_note = xasprintf("lvmthin storage '%s': thin volumes would total %s in thin "
+				      "pool '%s/%s' of %s (%.2fx over-commit)",
+				      s->id, total, s->vgname, s->thinpool, size, ratio);
+	return 0;
+}
+
+static int lvmthin_check(const struct lab_storage *s, const struct storage_vol *vols, size_t n,
+			 char **ret_note, struct lv_error *err)
+{
+	struct pool_state st;
+	struct demand d = {0};
+	int rc = pool_load(s, true, &st, NULL, err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = demand_add(&d, &st, &vols[i], err);
+	if (rc == 0)
+		rc = judge(&st, &d, ret_note, err);
+	demand_clear(&d);
+	pool_state_clear(&st);
+	return rc;
+}
+
+static int lvmthin_usage(const struct lab_storage *s, struct storage_usage *ret,
+			 struct lv_error *err)
+{
+	struct pool_state st;
+	int rc = pool_load(s, true, &st, NULL, err);
+	if (rc == 0) {
+		*ret = (struct storage_usage){
+		    .data_size = st.pool->size,
+		    .meta_size = st.pool->meta_size,
+		    .data_pct = st.pool->data_pct,
+		    .meta_pct = st.pool->meta_pct,
+		};
+		snprintf(ret->pool, sizeof(ret->pool), "%s/%s", s->vgname, s->thinpool);
+	}
+	pool_state_clear(&st);
+	return rc;
+}
+
+const struct storage_backend storage_lvmthin_backend = {
+    .type = "lvmthin",
+    .query = lvmthin_query,
+    .create = lvmthin_create,
+    .remove = lvmthin_remove,
+    .check = lvmthin_check,
+    .usage = lvmthin_usage,
+};
