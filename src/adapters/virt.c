@@ -40,6 +40,9 @@ static void *event_loop(void *arg)
 /* libvirt's event implementation is process-wide: registered once. */
 static void event_loop_start_once(void)
 {
+	/* libxml2 2.9 initialises its globals lazily and racily: do it here, on
+	 * one thread, before the event loop and the per-guest workers use it. */
+	xmlInitParser();
 	virSetErrorFunc(NULL, quiet);
 	virEventRegisterDefaultImpl();
 	pthread_t t;
