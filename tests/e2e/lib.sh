@@ -718,3 +718,45 @@ e2e_inventory() {
 		fi
 	} | LC_ALL=C sort
 }
+
+# ---------------------------------------------------------------------------
+# The common start of a test that drives labvirt against the private daemon
+
+# e2e_daemon_suite NAME: exits 77 where this machine cannot run such a test; makes the
+# temp dir T (0755: libvirt's QEMU user opens files below it) with LAB, POOL and GUEST
+# paths, sets CACHE, URI and LABVIRT_STATE_DIR, and stops the daemon and removes T on
+# exit. The daemon itself is started by the caller (e2e_daemon_start).
+e2e_daemon_suite() {
+	local prog
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP: needs root (network namespaces, libvirt's system driver)"
+		exit 77
+	fi
+	for prog in qemu-system-x86_64 qemu-img virsh ip nsenter unshare busybox cpio gzip libvirtd virtlogd; do
+		command -v "$prog" >/dev/null 2>&1 && continue
+		echo "SKIP: $prog is not installed"
+		exit 77
+	done
+	if ! e2e_guest_kernel_version >/dev/null; then
+		echo "SKIP: no /boot/vmlinuz-* with its /lib/modules"
+		exit 77
+	fi
+	unset LABVIRT_URI LIBVIRT_DEFAULT_URI LIBVIRT_LOG_OUTPUTS LABVIRT_FAIL_STEP
+	CACHE=${LABVIRT_E2E_CACHE:-/var/tmp/labvirt-e2e-guest}
+	T=$(mktemp -d "/tmp/labvirt-$1.XXXXXX")
+	chmod 0755 "$T"
+	LAB=$T/lab POOL=$T/pool GUEST=$T/guest
+	export LABVIRT_STATE_DIR=$T/state
+	URI=qemu:///system
+	mkdir -p "$LAB" && mkdir -m 0755 "$POOL"
+	trap _e2e_suite_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+_e2e_suite_cleanup() {
+	local rc=$?
+	set +e
+	e2e_daemon_stop
+	rm -rf "$T"
+	exit "$rc"
+}

@@ -16,34 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 LABVIRT=$(realpath "$1")
 ROUNDS=${2:-3}
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, libvirt's system driver)"
-for prog in qemu-system-x86_64 qemu-img virsh ip nsenter unshare busybox cpio gzip libvirtd virtlogd; do
-	command -v "$prog" >/dev/null 2>&1 || skip "$prog is not installed"
-done
-e2e_guest_kernel_version >/dev/null || skip "no /boot/vmlinuz-* with its /lib/modules"
-
-unset LABVIRT_URI LIBVIRT_DEFAULT_URI LIBVIRT_LOG_OUTPUTS LABVIRT_FAIL_STEP
-CACHE=${LABVIRT_E2E_CACHE:-/var/tmp/labvirt-e2e-guest}
-T=$(mktemp -d /tmp/labvirt-conc.XXXXXX)
-chmod 0755 "$T"
-LAB=$T/lab POOL=$T/pool GUEST=$T/guest
-export LABVIRT_STATE_DIR=$T/state
-URI=qemu:///system
-mkdir -p "$LAB" && mkdir -m 0755 "$POOL"
-
-cleanup() {
-	local rc=$?
-	set +e
-	e2e_daemon_stop
-	rm -rf "$T"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_daemon_suite conc
 
 printf 'lab: conc\n\taccel tcg\n\ndir: local\n\tpath %s\n\nbridge: vmbr0\n\tmode isolated\n' "$POOL" >"$LAB/lab.cfg"
 cat >"$LAB/a.conf" <<EOF
