@@ -7,8 +7,11 @@
 struct virt;
 
 /* Opens uri; NULL picks: qemu:///system when a daemon answers, otherwise the
- * embedded driver qemu:///embed?root=STATE/embed. */
-int virt_open(const char *uri, const char *state_dir, struct virt **ret_virt, struct lv_error *err);
+ * embedded driver qemu:///embed?root=STATE/embed. events: the caller waits on
+ * libvirt events (virt_console, virt_domains_wait_off, virt_watch_agents),
+ * which need libvirt's event loop running in a thread of this process. */
+int virt_open(const char *uri, const char *state_dir, bool events, struct virt **ret_virt,
+	      struct lv_error *err);
 void virt_close(struct virt *v);
 static inline void virt_closep(struct virt **v)
 {
@@ -28,6 +31,9 @@ int virt_domain_query(struct virt *v, const char *lab, const char *name, struct 
 		      struct lv_error *err);
 
 /* Domain details for status. */
+/* Which of the lab's guests have a running domain (one call). */
+int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struct lv_error *err);
+
 struct virt_dom_info {
 	int vcpus;
 	unsigned long long mem_mib;

@@ -37,19 +37,29 @@ static void *event_loop(void *arg)
 	return NULL;
 }
 
-/* libvirt's event implementation is process-wide: registered once. */
-static void event_loop_start_once(void)
+/* Once per process, before any connection: libxml2 2.9 initialises its
+ * globals lazily and racily, so do it here, on one thread, before the
+ * per-guest workers use it; and libvirt's errors go to labvirt's messages,
+ * not to stderr. */
+static void process_init(void)
 {
-	/* libxml2 2.9 initialises its globals lazily and racily: do it here, on
-	 * one thread, before the event loop and the per-guest workers use it. */
 	xmlInitParser();
 	virSetErrorFunc(NULL, quiet);
+}
+
+/* libvirt's event implementation is process-wide: registered once, and only
+ * by a command that waits on events (or uses the embedded driver, which needs
+ * it): without it, the remote driver does its calls without waking a loop
+ * thread each time. */
+static void event_loop_start(void)
+{
 	virEventRegisterDefaultImpl();
 	pthread_t t;
 	if (pthread_create(&t, NULL, event_loop, NULL) == 0)
 		pthread_detach(t);
 }
 
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_once_t event_once = PTHREAD_ONCE_INIT;
 
 static int vfail(struct lv_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -111,28 +121,34 @@ static int embed_prepare(const char *uri, struct lv_error *err)
 	return lv_write_file_atomic(path, conf, sizeof(conf) - 1, 0644, err);
 }
 
-static int open_uri(const char *uri, virConnectPtr *ret, struct lv_error *err)
+static int open_uri(const char *uri, bool events, virConnectPtr *ret, struct lv_error *err)
 {
-	if (startswith(uri, EMBED_PREFIX) && embed_prepare(uri, err) < 0)
-		return -1;
+	if (startswith(uri, EMBED_PREFIX)) {
+		if (embed_prepare(uri, err) < 0)
+			return -1;
+		events = true;
+	}
+	if (events)
+		pthread_once(&event_once, event_loop_start);
 	*ret = virConnectOpen(uri);
 	if (!*ret)
 		return vfail(err, "cannot connect to '%s'", uri);
 	return 0;
 }
 
-int virt_open(const char *uri, const char *state_dir, struct virt **ret_virt, struct lv_error *err)
+int virt_open(const char *uri, const char *state_dir, bool events, struct virt **ret_virt,
+	      struct lv_error *err)
 {
 	log_to_state_dir(state_dir);
-	pthread_once(&event_once, event_loop_start_once);
+	pthread_once(&init_once, process_init);
 	_cleanup_free_ char *chosen = xstrdup(uri ? uri : "qemu:///system");
 	virConnectPtr conn = NULL;
-	if (open_uri(chosen, &conn, err) < 0) {
+	if (open_uri(chosen, events, &conn, err) < 0) {
 		if (uri)
 			return -1;
 		free(chosen);
 		chosen = xasprintf(EMBED_PREFIX "%s/embed", state_dir);
-		if (open_uri(chosen, &conn, err) < 0)
+		if (open_uri(chosen, events, &conn, err) < 0)
 			return -1;
 	}
 	struct virt *v = xcalloc(1, sizeof(*v));
@@ -253,13 +269,73 @@ static int network_query(struct virt *v, const char *name, struct inv_bridge *re
 	return 0;
 }
 
+static void dom_listp(virDomainPtr **list)
+{
+	for (size_t i = 0; *list && (*list)[i]; i++)
+		virDomainFree((*list)[i]);
+	free(*list);
+}
+#define _cleanup_dom_list_ _cleanup_(dom_listp)
+
+static virDomainPtr find_domain(virDomainPtr *list, const char *name)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		if (streq(virDomainGetName(list[i]), name))
+			return list[i];
+	return NULL;
+}
+
+/* The lab's domains with few calls, whatever the number of guests: one list
+ * of all domains, one of the transient ones, the states of the lab's in one
+ * stats call; then only the metadata of each, one call per existing guest. */
+static int domains_query(struct virt *v, const struct lab *lab, struct inv_domain *doms,
+			 struct lv_error *err)
+{
+	_cleanup_dom_list_ virDomainPtr *all = NULL, *transient = NULL;
+	if (virConnectListAllDomains(v->conn, &all, 0) < 0 ||
+	    virConnectListAllDomains(v->conn, &transient, VIR_CONNECT_LIST_DOMAINS_TRANSIENT) < 0)
+		return vfail(err, "cannot list the domains");
+	_cleanup_free_ virDomainPtr *mine = xcalloc(lab->n_guests + 1, sizeof(virDomainPtr));
+	size_t n = 0;
+	for (size_t i = 0; i < lab->n_guests; i++) {
+		doms[i] = (struct inv_domain){.state = DOM_ABSENT};
+		virDomainPtr d = find_domain(all, lab->guests[i].name);
+		if (d)
+			mine[n++] = d;
+	}
+	if (n == 0)
+		return 0;
+	virDomainStatsRecordPtr *stats = NULL;
+	int n_stats = virDomainListGetStats(mine, VIR_DOMAIN_STATS_STATE, &stats, 0);
+	for (size_t i = 0; i < lab->n_guests; i++) {
+		virDomainPtr d = find_domain(mine, lab->guests[i].name);
+		if (!d)
+			continue;
+		int state = -1, reason;
+		for (int k = 0; k < n_stats; k++)
+			if (streq(virDomainGetName(stats[k]->dom), lab->guests[i].name))
+				virTypedParamsGetInt(stats[k]->params, stats[k]->nparams,
+						     "state.state", &state);
+		/* A driver without the stats call: one state call per domain. */
+		if (state < 0 && virDomainGetState(d, &state, &reason, 0) < 0) {
+			virDomainStatsRecordListFree(stats);
+			return vfail(err, "cannot read the state of domain '%s'",
+				     lab->guests[i].name);
+		}
+		doms[i].state = map_state(state);
+		doms[i].persistent = !find_domain(transient, lab->guests[i].name);
+		read_owner(d, lab->name, &doms[i]);
+	}
+	virDomainStatsRecordListFree(stats);
+	return 0;
+}
+
 int virt_inventory(struct virt *v, const struct lab *lab, struct inventory *inv,
 		   struct lv_error *err)
 {
 	inv->network_driver = v->network_driver;
-	for (size_t i = 0; i < lab->n_guests; i++)
-		if (virt_domain_query(v, lab->name, lab->guests[i].name, &inv->doms[i], err) < 0)
-			return -1;
+	if (domains_query(v, lab, inv->doms, err) < 0)
+		return -1;
 	if (!v->network_driver)
 		return 0;
 	for (size_t b = 0; b < lab->n_bridges; b++) {
@@ -272,28 +348,13 @@ int virt_inventory(struct virt *v, const struct lab *lab, struct inventory *inv,
 	return 0;
 }
 
-/* The console pty path from the live XML, for status. */
-static void console_path(virDomainPtr dom, char *buf, size_t len)
+int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struct lv_error *err)
 {
-	buf[0] = '\0';
-	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
-	const char *c = xml ? strstr(xml, "<console type='pty' tty='") : NULL;
-	if (c) {
-		c += strlen("<console type='pty' tty='");
-		snprintf(buf, len, "%.*s", (int)strcspn(c, "'"), c);
-	}
-}
-
-int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *ret,
-		     struct lv_error *err)
-{
-	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
-	virDomainInfo info;
-	if (!dom || virDomainGetInfo(dom, &info) < 0)
-		return vfail(err, "cannot read domain '%s'", name);
-	*ret = (struct virt_dom_info){.vcpus = info.nrVirtCpu, .mem_mib = info.maxMem / 1024};
-	if (virDomainIsActive(dom) == 1)
-		console_path(dom, ret->console, sizeof(ret->console));
+	_cleanup_dom_list_ virDomainPtr *active = NULL;
+	if (virConnectListAllDomains(v->conn, &active, VIR_CONNECT_LIST_DOMAINS_ACTIVE) < 0)
+		return vfail(err, "cannot list the running domains");
+	for (size_t i = 0; i < lab->n_guests; i++)
+		ret_running[i] = find_domain(active, lab->guests[i].name) != NULL;
 	return 0;
 }
 
@@ -338,6 +399,40 @@ static void attr(xmlNodePtr node, const char *name, char *buf, size_t len)
 		explicit_bzero(v, strlen((char *)v));
 		xmlFree(v);
 	}
+}
+
+/* What status shows of a domain, from its live XML: one call after the
+ * lookup (vcpus, memory, and for a running domain its console's pty). */
+int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *ret,
+		     struct lv_error *err)
+{
+	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
+	_cleanup_free_ char *xml = dom ? virDomainGetXMLDesc(dom, 0) : NULL;
+	_cleanup_doc_ xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root)
+		return vfail(err, "cannot read domain '%s'", name);
+	*ret = (struct virt_dom_info){0};
+	xmlNodePtr vcpu = child(root, "vcpu"), mem = child(root, "memory");
+	char buf[32] = "";
+	attr(vcpu, "current", buf, sizeof(buf));
+	xmlChar *text = buf[0] ? NULL : (vcpu ? xmlNodeGetContent(vcpu) : NULL);
+	ret->vcpus = atoi(buf[0] ? buf : text ? (const char *)text : "0");
+	xmlFree(text);
+	text = mem ? xmlNodeGetContent(mem) : NULL; /* KiB: libvirt's own unit */
+	ret->mem_mib = text ? strtoull((const char *)text, NULL, 10) / 1024 : 0;
+	xmlFree(text);
+	attr(root, "id", buf, sizeof(buf)); /* only a running domain has an id */
+	for (xmlNodePtr c = child(child(root, "devices"), "console"); buf[0] && c;
+	     c = next_named(c, "console")) {
+		char type[16];
+		attr(c, "type", type, sizeof(type));
+		if (streq(type, "pty")) {
+			attr(c, "tty", ret->console, sizeof(ret->console));
+			break;
+		}
+	}
+	return 0;
 }
 
 /* The passwd of the first graphics element of a domain's secure XML, or "". */

@@ -14,6 +14,7 @@ struct ctx {
 	struct lab *lab;
 	char *state_dir;
 	struct virt *virt;
+	bool events; /* set before ctx_connect by a command that waits on events */
 	FILE *out, *errout;
 };
 

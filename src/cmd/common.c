@@ -30,7 +30,7 @@ int ctx_connect(struct ctx *c, struct lv_error *err)
 	if (!c->state_dir && host_state_dir(&c->state_dir, err) < 0)
 		return -1;
 	const char *uri = c->uri ? c->uri : c->lab->uri;
-	return virt_open(uri, c->state_dir, &c->virt, err);
+	return virt_open(uri, c->state_dir, c->events, &c->virt, err);
 }
 
 void ctx_release(struct ctx *c)

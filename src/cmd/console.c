@@ -4,6 +4,7 @@
 int cmd_console(struct ctx *c, int argc, char **argv, struct lv_error *err)
 {
 	int first = verb_options(argc, argv, NULL, err);
+	c->events = true;
 	if (first < 0 || ctx_connect(c, err) < 0)
 		return -1;
 	if (argc - first != 1)

@@ -54,6 +54,7 @@ int cmd_down(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	_cleanup_free_ bool *sel = NULL;
 	_cleanup_free_ char **names = NULL;
 	size_t n;
+	c->events = true;
 	if (first < 0 || parse_timeout(timeout_s, &timeout, err) < 0 || ctx_connect(c, err) < 0 ||
 	    ctx_select(c, argc - first, argv + first, &sel, err) < 0 ||
 	    ctx_lock(c, "down", &lock, err) < 0 || running_guests(c, sel, &names, &n, err) < 0)

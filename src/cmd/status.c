@@ -203,11 +203,11 @@ static void print_table(struct ctx *c, struct row *rows, size_t n)
 	}
 }
 
-static int fill_row(struct ctx *c, const struct lab_guest *g, struct row *r, struct lv_error *err)
+static int fill_row(struct ctx *c, const struct lab_guest *g, const struct inv_domain *d,
+		    struct row *r, struct lv_error *err)
 {
 	r->g = g;
-	if (virt_domain_query(c->virt, c->lab->name, g->name, &r->dom, err) < 0)
-		return -1;
+	r->dom = *d;
 	r->info = (struct virt_dom_info){.vcpus = g->cores * g->sockets, .mem_mib = g->memory_mib};
 	if (r->dom.state == DOM_ABSENT || r->dom.foreign)
 		return 0;
@@ -232,13 +232,17 @@ int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	const struct verb_opt opts[] = {{"--json", &json, NULL}, {0}};
 	int first = verb_options(argc, argv, opts, err);
 	_cleanup_free_ bool *sel = NULL;
+	_cleanup_(inventory_freep) struct inventory *inv = NULL;
 	if (first < 0 || ctx_connect(c, err) < 0 ||
 	    ctx_select(c, argc - first, argv + first, &sel, err) < 0)
+		return -1;
+	inv = inventory_new(c->lab);
+	if (virt_inventory(c->virt, c->lab, inv, err) < 0)
 		return -1;
 	_cleanup_(rows_free) struct row *rows = xcalloc(c->lab->n_guests + 1, sizeof(*rows));
 	size_t n = 0;
 	for (size_t i = 0; i < c->lab->n_guests; i++)
-		if (sel[i] && fill_row(c, &c->lab->guests[i], &rows[n++], err) < 0)
+		if (sel[i] && fill_row(c, &c->lab->guests[i], &inv->doms[i], &rows[n++], err) < 0)
 			return -1;
 	if (json)
 		print_json(c, rows, n);

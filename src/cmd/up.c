@@ -114,14 +114,11 @@ static int make_plan(struct ctx *c, int argc, char **argv, struct plan **ret, st
 
 static size_t running_count(struct ctx *c)
 {
+	_cleanup_free_ bool *running = xcalloc(c->lab->n_guests, sizeof(bool));
 	size_t n = 0;
-	for (size_t i = 0; i < c->lab->n_guests; i++) {
-		struct inv_domain d;
-		if (virt_domain_query(c->virt, c->lab->name, c->lab->guests[i].name, &d, NULL) ==
-			0 &&
-		    d.state == DOM_RUNNING)
-			n++;
-	}
+	if (virt_running(c->virt, c->lab, running, NULL) == 0)
+		for (size_t i = 0; i < c->lab->n_guests; i++)
+			n += running[i];
 	return n;
 }
 
@@ -151,6 +148,7 @@ int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	_cleanup_(plan_freep) struct plan *p = NULL;
 	if (first >= 0 && timeout && !wait)
 		return lv_fail(err, LV_EXIT_USAGE, "up: --timeout goes with --wait");
+	c->events = wait;
 	if (first < 0 || ctx_load(c, err) < 0 || ctx_lock(c, "up", &lock, err) < 0 ||
 	    fetch_selected(c, argc - first, argv + first, err) < 0 ||
 	    make_plan(c, argc - first, argv + first, &p, err) < 0)
