@@ -6,6 +6,9 @@
  *
  *   floor [-j] URI POOLDIR KERNEL INITRD MEMORY_MIB GUEST...
  *
+ * KERNEL "-": no direct kernel boot; the guest boots from its (empty) disk
+ * only, and its firmware finds nothing to boot and idles (the scale series).
+ *
  * The XML is what labvirt renders for the same guest, less its metadata. */
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -24,12 +27,11 @@ static const char net_xml[] = "<network><name>labvirt-bench-vmbr0</name>"
 
 static const char dom_fmt[] =
     "<domain type='qemu'><name>%s</name><memory unit='MiB'>%s</memory><vcpu>1</vcpu>"
-    "<os><type arch='x86_64'>hvm</type><kernel>%s</kernel><initrd>%s</initrd>"
-    "<cmdline>console=ttyS0 labvirt.name=%s</cmdline></os>"
+    "<os><type arch='x86_64'>hvm</type>%s</os>"
     "<features><acpi/><apic/></features><clock offset='utc'/>"
     "<on_poweroff>destroy</on_poweroff><devices>"
     "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-    "<source file='%s/bench-%s-virtio0.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+    "<source file='%s/bench-%s-virtio0.qcow2'/><target dev='vda' bus='virtio'/>%s</disk>"
     "<interface type='bridge'><source bridge='vmbr0'/><model type='virtio'/></interface>"
     "<serial type='pty'><target port='0'/></serial>"
     "<console type='pty'><target type='serial' port='0'/></console>"
@@ -63,8 +65,15 @@ static int qemu_img(const char *name)
 static void *guest(void *arg)
 {
 	const char *name = arg;
-	char xml[8192];
-	snprintf(xml, sizeof(xml), dom_fmt, name, args[3], args[1], args[2], name, args[0], name);
+	char xml[8192], os[4096] = "";
+	int idle = strcmp(args[1], "-") == 0;
+	if (!idle)
+		snprintf(os, sizeof(os),
+			 "<kernel>%s</kernel><initrd>%s</initrd>"
+			 "<cmdline>console=ttyS0 labvirt.name=%s</cmdline>",
+			 args[1], args[2], name);
+	snprintf(xml, sizeof(xml), dom_fmt, name, args[3], os, args[0], name,
+		 idle ? "<boot order='1'/>" : "");
 	if (qemu_img(name) < 0)
 		return (void *)1;
 	virDomainPtr dom = virDomainDefineXML(conn, xml);

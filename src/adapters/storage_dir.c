@@ -1,5 +1,7 @@
-/* storage_dir.c - the `dir` backend: qcow2 files in a directory, made with
- * qemu-img (run by argument vector). A volume is labvirt's when it carries the
+/* storage_dir.c - the `dir` backend: qcow2 files in a directory. A new or
+ * linked-clone volume is written directly (qcow2.c, byte for byte what
+ * qemu-img create writes); a full copy is qemu-img convert (run by argument
+ * vector) into such a volume. A volume is labvirt's when it carries the
  * extended attribute user.labvirt.owner = "LAB/GUEST/DISK". A volume appears
  * under its final name only when complete (made under a temporary name, then
  * renamed without replacing anything). */
@@ -13,6 +15,7 @@
 #include <sys/xattr.h>
 
 #include "host.h"
+#include "qcow2.h"
 #include "storage.h"
 
 #define OWNER_XATTR "user.labvirt.owner"
@@ -84,15 +87,7 @@ static int image_inspect(const char *path, struct image_info *ret, struct lv_err
 	return 0;
 }
 
-static int qemu_img_new(const struct storage_vol *v, const char *tmp, struct lv_error *err)
-{
-	char size[32];
-	snprintf(size, sizeof(size), "%llu", (unsigned long long)v->size);
-	const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", tmp, size, NULL};
-	return host_run(argv, NULL, err);
-}
-
-static int qemu_img_clone(const struct storage_vol *v, const char *tmp, struct lv_error *err)
+static int qcow2_clone(const struct storage_vol *v, const char *tmp, struct lv_error *err)
 {
 	struct image_info img = {0};
 	if (image_inspect(v->import_from, &img, err) < 0)
@@ -101,22 +96,20 @@ static int qemu_img_clone(const struct storage_vol *v, const char *tmp, struct l
 		return lv_fail(err, LV_EXIT_FAIL,
 			       "import-from '%s' is %llu bytes, more than the disk's size",
 			       v->import_from, (unsigned long long)img.size);
-	char size[32];
-	snprintf(size, sizeof(size), "%llu", (unsigned long long)(v->size ? v->size : img.size));
+	uint64_t size = v->size ? v->size : img.size;
 	_cleanup_free_ char *abs = realpath(v->import_from, NULL);
 	if (!abs)
 		return lv_fail_errno(err, errno, "cannot resolve '%s'", v->import_from);
-	if (!v->full_clone) {
-		const char *argv[] = {"qemu-img", "create", "-q",       "-f", "qcow2", "-b",
-				      abs,        "-F",     img.format, tmp,  size,    NULL};
-		return host_run(argv, NULL, err);
-	}
-	const char *conv[] = {"qemu-img", "convert", "-q", "-f", img.format,
-			      "-O",       "qcow2",   abs,  tmp,  NULL};
-	const char *grow[] = {"qemu-img", "resize", "-q", "-f", "qcow2", tmp, size, NULL};
-	if (host_run(conv, NULL, err) < 0)
+	if (!v->full_clone)
+		return qcow2_create(tmp, size, abs, img.format, err);
+	/* A full copy goes into a volume made first, so that the file is 0600
+	 * from its first moment; it reads as zeros, so zeros need no writing. */
+	const char *conv[] = {"qemu-img", "convert",  "-q", "-n",    "--target-is-zero",
+			      "-f",       img.format, "-O", "qcow2", abs,
+			      tmp,        NULL};
+	if (qcow2_create(tmp, size, NULL, NULL, err) < 0)
 		return -1;
-	return v->size > img.size ? host_run(grow, NULL, err) : 0;
+	return host_run(conv, NULL, err);
 }
 
 static int ensure_dir(const char *path, struct lv_error *err)
@@ -141,9 +134,8 @@ static int dir_create(const struct storage_vol *v, struct lv_error *err)
 	_cleanup_free_ char *copy = xstrdup(v->path);
 	_cleanup_free_ char *tmp =
 	    xasprintf("%s/.%s.part-%d", dirname(copy), strrchr(v->path, '/') + 1, (int)getpid());
-	int rc = v->import_from ? qemu_img_clone(v, tmp, err) : qemu_img_new(v, tmp, err);
-	if (rc == 0 && chmod(tmp, 0600) < 0)
-		rc = lv_fail_errno(err, errno, "cannot set mode of '%s'", tmp);
+	int rc =
+	    v->import_from ? qcow2_clone(v, tmp, err) : qcow2_create(tmp, v->size, NULL, NULL, err);
 	if (rc == 0 && setxattr(tmp, OWNER_XATTR, v->owner, strlen(v->owner), 0) < 0 &&
 	    errno != ENOTSUP && errno != EOPNOTSUPP)
 		rc = lv_fail_errno(err, errno, "cannot tag '%s'", tmp);
