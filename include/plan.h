@@ -14,6 +14,8 @@ struct inv_domain {
 	char owner[64];  /* the lab that owns it, "" if none */
 	char config[17]; /* the config stamp in its metadata */
 	bool persistent;
+	int vcpus; /* from its definition (0: not read) */
+	unsigned long long mem_mib;
 };
 
 struct inv_volume {

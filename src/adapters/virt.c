@@ -208,6 +208,63 @@ static enum dom_state map_state(int s)
 	}
 }
 
+/* ---- reading libvirt's XML ---- */
+
+static void xml_docp(xmlDocPtr *doc)
+{
+	if (*doc)
+		xmlFreeDoc(*doc);
+}
+#define _cleanup_doc_ _cleanup_(xml_docp)
+
+static xmlDocPtr parse_xml(const char *xml)
+{
+	return xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+			     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
+/* The first child element of parent called name, or NULL. */
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+	for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
+			return n;
+	return NULL;
+}
+
+static xmlNodePtr next_named(xmlNodePtr n, const char *name)
+{
+	for (n = n ? n->next : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
+			return n;
+	return NULL;
+}
+
+/* Copies attribute name of node into buf ("" when absent). */
+static void attr(xmlNodePtr node, const char *name, char *buf, size_t len)
+{
+	xmlChar *v = node ? xmlGetProp(node, BAD_CAST name) : NULL;
+	snprintf(buf, len, "%s", v ? (const char *)v : "");
+	if (v) {
+		explicit_bzero(v, strlen((char *)v));
+		xmlFree(v);
+	}
+}
+
+/* vCPUs (the current count) and memory of a <domain>. */
+static void dom_sizes(xmlNodePtr root, int *ret_vcpus, unsigned long long *ret_mem_mib)
+{
+	xmlNodePtr vcpu = child(root, "vcpu"), mem = child(root, "memory");
+	char buf[32];
+	attr(vcpu, "current", buf, sizeof(buf));
+	xmlChar *text = buf[0] ? NULL : (vcpu ? xmlNodeGetContent(vcpu) : NULL);
+	*ret_vcpus = atoi(buf[0] ? buf : text ? (const char *)text : "0");
+	xmlFree(text);
+	text = mem ? xmlNodeGetContent(mem) : NULL; /* KiB: libvirt's own unit */
+	*ret_mem_mib = text ? strtoull((const char *)text, NULL, 10) / 1024 : 0;
+	xmlFree(text);
+}
+
 /* Reads <owner lab= guest= config=/> from the domain's metadata. */
 static void read_owner(virDomainPtr dom, const char *lab, struct inv_domain *ret)
 {
@@ -269,6 +326,29 @@ static int network_query(struct virt *v, const char *name, struct inv_bridge *re
 	return 0;
 }
 
+/* Owner, config stamp, vCPUs and memory from the domain's definition (the
+ * persistent one if it has one): one call. */
+static void read_definition(virDomainPtr dom, const char *lab, struct inv_domain *ret)
+{
+	ret->foreign = true;
+	_cleanup_free_ char *xml =
+	    virDomainGetXMLDesc(dom, ret->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
+	_cleanup_doc_ xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root)
+		return;
+	dom_sizes(root, &ret->vcpus, &ret->mem_mib);
+	xmlNodePtr md = child(root, "metadata"), owner = md ? md->children : NULL;
+	for (; owner; owner = owner->next)
+		if (owner->type == XML_ELEMENT_NODE && owner->ns &&
+		    xmlStrEqual(owner->ns->href, BAD_CAST LV_XMLNS) &&
+		    xmlStrEqual(owner->name, BAD_CAST "owner"))
+			break;
+	attr(owner, "lab", ret->owner, sizeof(ret->owner));
+	attr(owner, "config", ret->config, sizeof(ret->config));
+	ret->foreign = !owner || !streq(ret->owner, lab);
+}
+
 static void dom_listp(virDomainPtr **list)
 {
 	for (size_t i = 0; *list && (*list)[i]; i++)
@@ -324,7 +404,7 @@ static int domains_query(struct virt *v, const struct lab *lab, struct inv_domai
 		}
 		doms[i].state = map_state(state);
 		doms[i].persistent = !find_domain(transient, lab->guests[i].name);
-		read_owner(d, lab->name, &doms[i]);
+		read_definition(d, lab->name, &doms[i]);
 	}
 	virDomainStatsRecordListFree(stats);
 	return 0;
@@ -360,47 +440,6 @@ int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struc
 
 /* ---- graphics passwords ---- */
 
-static void xml_docp(xmlDocPtr *doc)
-{
-	if (*doc)
-		xmlFreeDoc(*doc);
-}
-#define _cleanup_doc_ _cleanup_(xml_docp)
-
-static xmlDocPtr parse_xml(const char *xml)
-{
-	return xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-			     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-}
-
-/* The first child element of parent called name, or NULL. */
-static xmlNodePtr child(xmlNodePtr parent, const char *name)
-{
-	for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
-			return n;
-	return NULL;
-}
-
-static xmlNodePtr next_named(xmlNodePtr n, const char *name)
-{
-	for (n = n ? n->next : NULL; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
-			return n;
-	return NULL;
-}
-
-/* Copies attribute name of node into buf ("" when absent). */
-static void attr(xmlNodePtr node, const char *name, char *buf, size_t len)
-{
-	xmlChar *v = node ? xmlGetProp(node, BAD_CAST name) : NULL;
-	snprintf(buf, len, "%s", v ? (const char *)v : "");
-	if (v) {
-		explicit_bzero(v, strlen((char *)v));
-		xmlFree(v);
-	}
-}
-
 /* What status shows of a domain, from its live XML: one call after the
  * lookup (vcpus, memory, and for a running domain its console's pty). */
 int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *ret,
@@ -413,15 +452,8 @@ int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *ret
 	if (!root)
 		return vfail(err, "cannot read domain '%s'", name);
 	*ret = (struct virt_dom_info){0};
-	xmlNodePtr vcpu = child(root, "vcpu"), mem = child(root, "memory");
-	char buf[32] = "";
-	attr(vcpu, "current", buf, sizeof(buf));
-	xmlChar *text = buf[0] ? NULL : (vcpu ? xmlNodeGetContent(vcpu) : NULL);
-	ret->vcpus = atoi(buf[0] ? buf : text ? (const char *)text : "0");
-	xmlFree(text);
-	text = mem ? xmlNodeGetContent(mem) : NULL; /* KiB: libvirt's own unit */
-	ret->mem_mib = text ? strtoull((const char *)text, NULL, 10) / 1024 : 0;
-	xmlFree(text);
+	dom_sizes(root, &ret->vcpus, &ret->mem_mib);
+	char buf[32];
 	attr(root, "id", buf, sizeof(buf)); /* only a running domain has an id */
 	for (xmlNodePtr c = child(child(root, "devices"), "console"); buf[0] && c;
 	     c = next_named(c, "console")) {

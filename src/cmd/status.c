@@ -211,11 +211,13 @@ static int fill_row(struct ctx *c, const struct lab_guest *g, const struct inv_d
 	r->info = (struct virt_dom_info){.vcpus = g->cores * g->sockets, .mem_mib = g->memory_mib};
 	if (r->dom.state == DOM_ABSENT || r->dom.foreign)
 		return 0;
+	if (d->vcpus > 0) /* its definition; a live domain's own figures below */
+		r->info.vcpus = d->vcpus, r->info.mem_mib = d->mem_mib;
+	if (r->dom.state == DOM_SHUTOFF)
+		return 0;
 	if (virt_domain_info(c->virt, g->name, &r->info, err) < 0)
 		return -1;
 	bool agent;
-	if (r->dom.state != DOM_RUNNING)
-		return 0;
 	return ctx_guest_addresses(c, g, &r->addrs, &r->n_addrs, &agent, err);
 }
 
