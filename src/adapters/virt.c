@@ -985,8 +985,9 @@ static void addrs_from_leases(struct virt *v, const char *network, struct virt_a
 	free(leases);
 }
 
-/* The domain's own MACs, to keep only the leases that are its. */
-static size_t domain_macs(virDomainPtr dom, char macs[][18], size_t max)
+/* The domain's own MACs, to keep only the leases that are its, and whether
+ * it has a guest agent channel at all (else the agent is not asked). */
+static size_t domain_macs(virDomainPtr dom, char macs[][18], size_t max, bool *ret_agent)
 {
 	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
 	_cleanup_doc_ xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
@@ -995,6 +996,13 @@ static size_t domain_macs(virDomainPtr dom, char macs[][18], size_t max)
 	for (xmlNodePtr i = child(devices, "interface"); i && n < max;
 	     i = next_named(i, "interface"))
 		attr(child(i, "mac"), "address", macs[n++], 18);
+	*ret_agent = false;
+	for (xmlNodePtr c = child(devices, "channel"); c && !*ret_agent;
+	     c = next_named(c, "channel")) {
+		char target[64];
+		attr(child(c, "target"), "name", target, sizeof(target));
+		*ret_agent = streq(target, "org.qemu.guest_agent.0");
+	}
 	return n;
 }
 
@@ -1029,19 +1037,24 @@ int virt_domain_addresses(struct virt *v, const char *name, char *const *network
 		return vfail(err, "cannot look up domain '%s'", name);
 	struct virt_addr *list = NULL;
 	size_t n = 0;
-	*ret_agent = addrs_from(dom, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, "agent", &list, &n);
+	char macs[64][18];
+	bool has_agent;
+	size_t n_macs = domain_macs(dom, macs, ARRAY_SIZE(macs), &has_agent);
+	*ret_agent = has_agent &&
+		     addrs_from(dom, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, "agent", &list, &n);
 	struct virt_addr *leases = NULL;
 	size_t n_leases = 0;
 	for (size_t i = 0; i < n_networks; i++)
 		addrs_from_leases(v, networks[i], &leases, &n_leases);
-	char macs[64][18];
-	size_t n_macs = domain_macs(dom, macs, ARRAY_SIZE(macs));
 	for (size_t i = 0; i < n_leases; i++)
 		if (mac_in(leases[i].mac, macs, n_macs))
 			addr_add(&list, &n, leases[i].mac, leases[i].addr, 0, "lease");
 	free(leases);
-	if (!addrs_from(dom, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP, "arp", &list, &n) && v->local)
+	/* On a local connection the neighbour table is the one libvirt would read. */
+	if (v->local)
 		addrs_from_proc_arp(macs, n_macs, &list, &n);
+	else
+		addrs_from(dom, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP, "arp", &list, &n);
 	*ret = list;
 	*ret_n = n;
 	return 0;
