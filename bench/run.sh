@@ -305,6 +305,8 @@ fi
 # booting under TCG on a small machine would take the CPU from the starts that
 # follow them, and the series would measure that instead of up.
 if want scale; then
+	make_lab "$T/scale-warm" 1 128 local:0.0625 idle
+	reset_all && run "$LABVIRT" -L "$T/scale-warm" up && reset_all # untimed: a first start warms the daemon
 	for n in 1 3 10 30; do
 		log "5. up of $n guests, $ROUNDS rounds"
 		make_lab "$T/scale-$n" "$n" 128 local:0.0625 idle
