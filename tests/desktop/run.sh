@@ -184,6 +184,7 @@ e2e_check 'status --json agent-iso: "addresses":["10.79.0.22/24","192.0.2.32/32"
 lv ip desk-vnc
 e2e_check "labvirt ip desk-vnc: net0, a DHCP lease" \
 	grep -Eq '^net0 +52:54:00:[0-9a-f:]{8} 10\.78\.0\.[0-9]+/24 +lease$' <<<"$LV_OUT"
+e2e_check "... one line: its neighbour entry, if any, is the same address" test "$(wc -l <<<"$LV_OUT")" = 1
 lv ip desk-spice
 e2e_check "labvirt ip desk-spice: net0, the neighbour table (isolated bridge, no DHCP)" \
 	grep -Eq '^net0 +52:54:00:[0-9a-f:]{8} 10\.79\.0\.21 +arp$' <<<"$LV_OUT"
