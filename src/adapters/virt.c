@@ -931,7 +931,8 @@ int virt_domain_graphics(struct virt *v, const char *name, struct virt_graphics 
 	return 0;
 }
 
-/* Adds mac/addr unless it is there already, or loopback or link-local. */
+/* Adds mac/addr unless it is there already (from an earlier source, with or
+ * without its prefix length), or loopback or link-local. */
 static void addr_add(struct virt_addr **list, size_t *n, const char *mac, const char *addr,
 		     unsigned prefix, const char *source)
 {
@@ -940,8 +941,10 @@ static void addr_add(struct virt_addr **list, size_t *n, const char *mac, const 
 		return;
 	char text[64];
 	snprintf(text, sizeof(text), prefix ? "%s/%u" : "%s", addr, prefix);
+	size_t len = strcspn(text, "/");
 	for (size_t i = 0; i < *n; i++)
-		if (!strcasecmp((*list)[i].mac, mac) && !strcmp((*list)[i].addr, text))
+		if (!strcasecmp((*list)[i].mac, mac) && strcspn((*list)[i].addr, "/") == len &&
+		    !strncmp((*list)[i].addr, text, len))
 			return;
 	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
 	struct virt_addr *a = &(*list)[(*n)++];

@@ -1,7 +1,13 @@
 /* kiosk.c - `labvirt kiosk GUEST`: the minimal host of labvirt's design. It
  * writes the X session start file (~/.xinitrc) so that `startx` runs twm and
  * a full-screen view of the guest, and the X session ends when the viewer
- * ends. It installs nothing: it names the Debian packages that must be there. */
+ * ends. It installs nothing: it names the Debian packages that must be there.
+ *
+ * twm knows no full-screen request (EWMH _NET_WM_STATE_FULLSCREEN), and
+ * remote-viewer keeps its header bar until its window is full screen. So the
+ * file does what such a window manager would do: once the viewer's window is
+ * there, xprop marks it full screen and xdotool gives it the whole screen.
+ * xfreerdp (--rdp) makes its own window cover the screen. */
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
@@ -26,11 +32,14 @@ static const char *const needs[][2] = {
 static char *missing_packages(const struct kiosk_opts *o)
 {
 	char *list = xstrdup("");
-	const char *viewer[2] = {"remote-viewer", "virt-viewer"};
-	if (o->rdp)
-		viewer[0] = "xfreerdp", viewer[1] = "freerdp2-x11";
-	for (size_t i = 0; i <= ARRAY_SIZE(needs); i++) {
-		const char *const *need = i < ARRAY_SIZE(needs) ? needs[i] : viewer;
+	static const char *const viewer[][2] = {
+	    {"remote-viewer", "virt-viewer"}, {"xprop", "x11-utils"}, {"xdotool", "xdotool"}};
+	static const char *const rdp_viewer[][2] = {{"xfreerdp", "freerdp2-x11"}};
+	const char *const(*more_needs)[2] = o->rdp ? rdp_viewer : viewer;
+	size_t n_more = o->rdp ? ARRAY_SIZE(rdp_viewer) : ARRAY_SIZE(viewer);
+	for (size_t i = 0; i < ARRAY_SIZE(needs) + n_more; i++) {
+		const char *const *need =
+		    i < ARRAY_SIZE(needs) ? needs[i] : more_needs[i - ARRAY_SIZE(needs)];
 		if (host_find_program(need[0]))
 			continue;
 		char *more = xasprintf("%s%s%s", list, *list ? " " : "", need[1]);
@@ -61,6 +70,49 @@ static char *sh_quote(const char *s)
 	return q;
 }
 
+/* s as a POSIX extended regular expression that matches s itself. */
+static char *regex_quote(const char *s)
+{
+	char *q = xmalloc(2 * strlen(s) + 1), *w = q;
+	for (const char *p = s; *p; p++) {
+		if (strchr("\\.[]()*+?{}|^$", *p))
+			*w++ = '\\';
+		*w++ = *p;
+	}
+	*w = '\0';
+	return q;
+}
+
+/* The end of the file for remote-viewer: the viewer in the background, its
+ * window made full screen, and the session waiting for it. */
+static char *full_screen_part(const struct lab_guest *g, const char *view)
+{
+	_cleanup_free_ char *title = xasprintf("%s (labvirt)", g->name);
+	_cleanup_free_ char *re = regex_quote(title);
+	_cleanup_free_ char *pattern = xasprintf("^%s", re);
+	_cleanup_free_ char *q_pattern = sh_quote(pattern);
+	return xasprintf(
+	    "%s &\n"
+	    "viewer=$!\n"
+	    "# twm knows no full-screen request (EWMH), so this does what such a window\n"
+	    "# manager would: once the viewer's window is there, it marks it full screen\n"
+	    "# (remote-viewer then drops its header bar) and gives it the whole screen.\n"
+	    "i=0\n"
+	    "while [ \"$i\" -lt 600 ] && kill -0 \"$viewer\" 2>/dev/null; do\n"
+	    "\twin=$(xdotool search --onlyvisible --name %s | head -n 1)\n"
+	    "\tif [ -n \"$win\" ]; then\n"
+	    "\t\txprop -id \"$win\" -f _NET_WM_STATE 32a -set _NET_WM_STATE "
+	    "_NET_WM_STATE_FULLSCREEN\n"
+	    "\t\txdotool windowmove \"$win\" 0 0 windowsize \"$win\" 100%% 100%%\n"
+	    "\t\tbreak\n"
+	    "\tfi\n"
+	    "\tsleep 0.1\n"
+	    "\ti=$((i + 1))\n"
+	    "done\n"
+	    "wait \"$viewer\"\n",
+	    view, q_pattern);
+}
+
 static char *session_file(struct ctx *c, const struct lab_guest *g, const struct kiosk_opts *o,
 			  struct lv_error *err)
 {
@@ -84,6 +136,10 @@ static char *session_file(struct ctx *c, const struct lab_guest *g, const struct
 	_cleanup_free_ char *rdp =
 	    o->rdp ? xasprintf(" --rdp%s%s", q_user ? " --user " : "", q_user ? q_user : "")
 		   : xstrdup("");
+	_cleanup_free_ char *view =
+	    xasprintf("%s -L %s%s view --kiosk%s %s", q_self, q_lab, connect, rdp, q_guest);
+	_cleanup_free_ char *run =
+	    o->rdp ? xasprintf("exec %s\n", view) : full_screen_part(g, view);
 	return xasprintf(
 	    "#!/bin/sh\n"
 	    "# The X session of a labvirt kiosk host, written by 'labvirt kiosk %s'.\n"
@@ -91,14 +147,20 @@ static char *session_file(struct ctx *c, const struct lab_guest *g, const struct
 	    "# ends (the guest disconnects, or it is closed), the X session ends, and\n"
 	    "# the host is back at its text console.\n"
 	    "# twm places each window where it asks to be, without a title bar, rather than\n"
-	    "# waiting for a click to place it.\n"
+	    "# waiting for a click to place it. Its fonts are the X server's built-in one:\n"
+	    "# twm gives up when it cannot open its default fonts (no xfonts-base).\n"
 	    "twm -f /dev/stdin <<'TWMRC' &\n"
 	    "RandomPlacement\n"
 	    "UsePPosition \"on\"\n"
 	    "NoTitle\n"
+	    "TitleFont \"fixed\"\n"
+	    "ResizeFont \"fixed\"\n"
+	    "MenuFont \"fixed\"\n"
+	    "IconFont \"fixed\"\n"
+	    "IconManagerFont \"fixed\"\n"
 	    "TWMRC\n"
-	    "exec %s -L %s%s view --kiosk%s %s\n",
-	    g->name, g->name, q_self, q_lab, connect, rdp, q_guest);
+	    "%s",
+	    g->name, g->name, run);
 }
 
 /* ~/.xinitrc of the user who runs labvirt, through sudo or not. */

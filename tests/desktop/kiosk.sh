@@ -44,14 +44,14 @@ check "... and says so" grep -qx "labvirt: kiosk: guest 'server' has no graphica
 PATH=/nonexistent lv kiosk --output "$T/x" desktop
 check "missing programs: exit 1" test "$(rc)" = 1
 check "missing programs: the Debian packages are named" grep -qx \
-	"labvirt: kiosk: missing Debian packages: xinit xserver-xorg twm virt-viewer (apt-get install --no-install-recommends xinit xserver-xorg twm virt-viewer)" "$T/err"
+	"labvirt: kiosk: missing Debian packages: xinit xserver-xorg twm virt-viewer x11-utils xdotool (apt-get install --no-install-recommends xinit xserver-xorg twm virt-viewer x11-utils xdotool)" "$T/err"
 PATH=/nonexistent lv kiosk --rdp --output "$T/x" server
 check "missing programs with --rdp: freerdp2-x11 instead of virt-viewer" grep -q \
 	"missing Debian packages: xinit xserver-xorg twm freerdp2-x11 " "$T/err"
 check "missing programs: no file written" test ! -e "$T/x"
 
 have_all=1
-for p in xinit Xorg twm remote-viewer; do command -v "$p" >/dev/null || have_all=0; done
+for p in xinit Xorg twm remote-viewer xprop xdotool; do command -v "$p" >/dev/null || have_all=0; done
 if [ "$have_all" = 1 ]; then
 	lv kiosk --output "$T/x" desktop
 	check "kiosk --output: exit 0" test "$(rc)" = 0
@@ -73,7 +73,7 @@ if [ "$have_all" = 1 ]; then
 	HOME=$T/home lv kiosk desktop
 	check "without --output: \$HOME/.xinitrc" diff -u <(expected kiosk-desktop.expected) "$T/home/.xinitrc"
 else
-	echo "# xinit, Xorg, twm or remote-viewer missing (scripts/deps installs them): writing not checked" >&2
+	echo "# xinit, Xorg, twm, remote-viewer, xprop or xdotool missing (scripts/deps installs them): writing not checked" >&2
 	FAILED=$((FAILED + 1)) && echo "not ok - the kiosk's programs are installed (scripts/deps)"
 fi
 echo "$PASSED passed, $FAILED failed"

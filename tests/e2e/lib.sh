@@ -3,7 +3,8 @@
 #
 #   e2e_build_guest_image OUTDIR      tiny bootable guest: OUTDIR/vmlinuz, OUTDIR/initrd.img
 #                                     (kernel command line: labvirt.name=, labvirt.ip=,
-#                                     labvirt.dhcp=1, labvirt.ping=ADDR, labvirt.screen=WORD)
+#                                     labvirt.dhcp=1, labvirt.ping=ADDR, labvirt.screen=WORD,
+#                                     labvirt.alias=ADDR/LEN, labvirt.agent=1)
 #   e2e_daemon_start / e2e_daemon_stop
 #                                     private libvirtd + virtlogd in their own network and
 #                                     mount namespaces (tmpfs over libvirt's state dirs)
@@ -28,7 +29,7 @@ E2E_PASSED=0
 E2E_FAILED=0
 
 # Bump when the guest image recipe changes, so that cached images are rebuilt.
-E2E_IMAGE_RECIPE=3
+E2E_IMAGE_RECIPE=4
 
 e2e_log() { printf '# %s\n' "$*" >&2; }
 
@@ -140,6 +141,8 @@ addr=
 dhcp=
 screen=
 pingto=
+alias=
+agent=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	labvirt.name=*) name=${arg#labvirt.name=} ;;
@@ -147,6 +150,8 @@ for arg in $(cat /proc/cmdline); do
 	labvirt.dhcp=1) dhcp=1 ;;
 	labvirt.screen=*) screen=${arg#labvirt.screen=} ;;
 	labvirt.ping=*) pingto=${arg#labvirt.ping=} ;;
+	labvirt.alias=*) alias=${arg#labvirt.alias=} ;;
+	labvirt.agent=1) agent=1 ;;
 	esac
 done
 hostname "$name"
@@ -164,6 +169,43 @@ if [ "$dhcp" = 1 ]; then
 	printf '#!/bin/sh\n[ "$1" = bound ] && ip addr add "$ip/$mask" dev "$interface"\nexit 0\n' >/run/udhcpc.sh
 	chmod 0755 /run/udhcpc.sh
 	ip link set eth0 up && udhcpc -b -q -i eth0 -s /run/udhcpc.sh >/dev/null 2>&1
+fi
+# labvirt.alias=ADDR/LEN: a second address on eth0, which only the guest knows (the host
+# sees no packet from it): what its guest agent reports.
+if [ -n "$alias" ]; then
+	i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ "$i" -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip addr add "$alias" dev eth0
+fi
+# labvirt.agent=1: qemu-ga (if the image has it) on the virtio port that libvirt names
+# org.qemu.guest_agent.0; there is no udev to make the /dev/virtio-ports/ link.
+if [ "$agent" = 1 ] && [ -x /usr/sbin/qemu-ga ]; then
+	insmod /lib/modules/virtio_console.ko 2>/dev/null
+	port=
+	i=0
+	while [ -z "$port" ] && [ "$i" -lt 100 ]; do
+		for f in /sys/class/virtio-ports/*/name; do
+			[ "$(cat "$f" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+			port=${f%/name}
+			port=${port##*/}
+		done
+		[ -n "$port" ] && [ -e "/dev/$port" ] && break
+		port=
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ -n "$port" ]; then
+		mkdir -p /dev/virtio-ports /var/run
+		ln -sf "/dev/$port" /dev/virtio-ports/org.qemu.guest_agent.0
+		LD_LIBRARY_PATH=/lib/x86_64-linux-gnu /usr/sbin/qemu-ga -d -m virtio-serial \
+			-p /dev/virtio-ports/org.qemu.guest_agent.0 -t /run -f /run/qemu-ga.pid \
+			-l /run/qemu-ga.log
+	else
+		echo "labvirt.agent=1: no virtio port org.qemu.guest_agent.0" >/run/qemu-ga.log
+	fi
 fi
 # labvirt.ping=ADDR: keep pinging ADDR, so that the host sees this guest.
 [ -n "$pingto" ] && ping "$pingto" >/dev/null 2>&1 &
@@ -204,12 +246,13 @@ EOF
 # e2e_build_guest_image OUTDIR: makes OUTDIR/vmlinuz and OUTDIR/initrd.img once; later
 # calls reuse them unless the kernel or the recipe changed.
 e2e_build_guest_image() {
-	local out=$1 kver stamp busybox stage m path src dst a
+	local out=$1 kver stamp busybox stage m path src dst a qga lib
 	kver=$(e2e_guest_kernel_version) || {
 		e2e_log "no /boot/vmlinuz-* with matching /lib/modules"
 		return 1
 	}
-	stamp="recipe=$E2E_IMAGE_RECIPE kernel=$kver init=$(_e2e_guest_init | md5sum | cut -d' ' -f1)"
+	qga=$(command -v qemu-ga || true) # the guest agent, when the host has it installed
+	stamp="recipe=$E2E_IMAGE_RECIPE kernel=$kver init=$(_e2e_guest_init | md5sum | cut -d' ' -f1) agent=${qga:-none}"
 	if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] &&
 		[ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 		return 0
@@ -269,6 +312,28 @@ e2e_build_guest_image() {
 			esac
 			printf '%s\n' "$dst" >>root/etc/modules.order
 		done
+		# The guest agent (labvirt.agent=1): qemu-ga, its libraries and the loader, and
+		# virtio_console (loaded only then).
+		if [ -n "$qga" ]; then
+			mkdir -p root/usr/sbin root/lib/x86_64-linux-gnu root/lib64
+			cp -L "$qga" root/usr/sbin/qemu-ga
+			for lib in $(ldd "$qga" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+				cp -L "$lib" "root/lib/x86_64-linux-gnu/${lib##*/}"
+			done
+			cp -L /lib64/ld-linux-x86-64.so.2 root/lib64/
+			path=$(_e2e_mod_path "$kver" virtio_console)
+			src="/lib/modules/$kver/$path"
+			[ -n "$path" ] || src=none # built in
+			case "$src" in
+			none) ;;
+			*.ko.xz) xz -dc "$src" >root/lib/modules/virtio_console.ko ;;
+			*.ko.zst) zstd -qdc "$src" >root/lib/modules/virtio_console.ko ;;
+			*.ko.gz) gzip -dc "$src" >root/lib/modules/virtio_console.ko ;;
+			*) cp "$src" root/lib/modules/virtio_console.ko ;;
+			esac
+		else
+			e2e_log "qemu-ga not installed (qemu-guest-agent): the image has no guest agent"
+		fi
 
 		_e2e_guest_init >root/init
 		chmod 0755 root/init
