@@ -878,6 +878,7 @@ EOF2
 ttyS0::respawn:-/bin/sh
 ::ctrlaltdel:/bin/poweroff -f
 EOF2
+	# shellcheck disable=SC2016 # expanded by the guest's shell
 	printf 'export PATH=/bin:/sbin\nexport PS1="$(hostname)# "\n' >"$root/etc/profile"
 	_e2e_alpine_rcs >"$root/etc/init.d/rcS"
 	chmod 0755 "$root/etc/init.d/rcS"

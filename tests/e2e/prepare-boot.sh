@@ -135,8 +135,10 @@ for g in pb-a pb-b; do
 done
 
 lv up
+# shellcheck disable=SC2016 # expanded by that sh
 e2e_check "second up exits 0 with nothing to do" \
 	sh -c '[ "$1" -eq 0 ] && printf "%s\n" "$2" | grep -q "nothing to do"' sh "$LV_RC" "$LV_OUT"
+# shellcheck disable=SC2016 # expanded by that sh
 e2e_check "second up prepares nothing" sh -c '! printf "%s\n" "$1" | grep -q "^prepare"' sh "$LV_OUT"
 
 lv destroy --yes
