@@ -36,6 +36,7 @@ struct inventory {
 	struct inv_domain *doms; /* [lab->n_guests] */
 	struct inv_volume (*vols)[LAB_MAX_DISKS]; /* [lab->n_guests][disk] */
 	struct inv_bridge *bridges;               /* [lab->n_bridges] */
+	bool *image_missing; /* [lab->n_images]: the catalogue image is not downloaded yet */
 };
 
 struct inventory *inventory_new(const struct lab *lab);
@@ -46,10 +47,12 @@ static inline void inventory_freep(struct inventory **p)
 }
 
 enum step_op {
+	STEP_IMAGE_FETCH,    /* download a catalogue image (`up` does it before it plans) */
 	STEP_NETWORK_CREATE, /* define and start a libvirt network */
 	STEP_NETWORK_START,
 	STEP_BRIDGE_CREATE, /* make the bridge ourselves (no network driver) */
 	STEP_VOLUME_CREATE,
+	STEP_VOLUME_PREPARE, /* first-boot preparation of the volume just created */
 	STEP_DOMAIN_DEFINE,
 	STEP_DOMAIN_REDEFINE,
 	STEP_DOMAIN_START,
@@ -58,7 +61,7 @@ enum step_op {
 
 struct plan_step {
 	enum step_op op;
-	size_t guest, disk, bridge;
+	size_t guest, disk, bridge, image;
 };
 
 struct plan {
@@ -79,9 +82,13 @@ static inline void plan_freep(struct plan **p)
 	plan_free(*p);
 }
 
+/* Whether a new volume for disk d of g is prepared for first boot: the
+ * guest's first disk made from an image, of a guest with cloud-init keys. */
+bool plan_prepares(const struct lab_guest *g, size_t d);
+
 /* Counts the steps that change something (all but STEP_RESTART_NEEDED). */
 size_t plan_changes(const struct plan *p);
-/* "create volume e2e-a/virtio0", "start domain e2e-a", ... */
+/* "create volume PATH for e2e-a/virtio0", "start domain e2e-a", ... */
 char *plan_step_describe(const struct lab *lab, const struct plan_step *s);
 
 #endif

@@ -86,6 +86,12 @@ same() { cmp -s "$tmp/www/img.raw" "$1"; }
 mode() { [ "$(stat -c %a "$1")" = "$2" ]; }
 requests() { grep -c "^$1 $2\$" "$tmp/log"; }
 
+# 0. `plan` lists the download of an image that is not there yet, and not after.
+plan() { "$labvirt" -c test:///default -L "$tmp/lab" plan "$@" >"$tmp/plan" 2>&1; }
+plan g-good
+check "plan: lists the download first" test "$(head -n 1 "$tmp/plan")" = "+ fetch image good into $imp/img.raw"
+check "plan: only the image g-good uses" test "$(grep -c '^+ fetch image ' "$tmp/plan")" = 1
+
 # 1. A good image: downloaded, checked, read-only, nothing else left.
 check "good: fetch succeeds" fetch g-good
 check "good: the image is the served file" same "$imp/img.raw"
@@ -95,6 +101,8 @@ check "good: a line per step (not a terminal)" grep -q "^image good: download $b
 n=$(wc -l <"$tmp/log")
 check "good: a second fetch downloads nothing" fetch g-good
 check "good: ... and sends no request" test "$(wc -l <"$tmp/log")" = "$n"
+plan g-good
+check "plan: no download once the image is there" bash -c "! grep -q '^+ fetch' '$tmp/plan' && grep -q '^+ create volume ' '$tmp/plan'"
 
 # 2. Checked against a published checksum file that lists several files.
 check "sums: fetch succeeds" fetch g-sums

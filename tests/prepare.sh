@@ -86,13 +86,31 @@ ipconfig0: ip=dhcp
 cicustom: user=local:snippets/desk.yaml
 CONF
 
+"$labvirt" -c test:///default -L "$tmp/lab" plan >"$tmp/plan" 2>&1
+check "plan lists the preparation of each new volume, after its creation" diff -u - "$tmp/plan" <<PLAN
++ create network labvirt-prep-vmbr0 (bridge vmbr0, isolated)
++ create volume $tmp/store/prep-alp-virtio0.qcow2 for alp/virtio0
++ prepare volume $tmp/store/prep-alp-virtio0.qcow2 for alp/virtio0
++ define domain alp
++ start domain alp
++ create volume $tmp/store/prep-desk-virtio0.qcow2 for desk/virtio0
++ prepare volume $tmp/store/prep-desk-virtio0.qcow2 for desk/virtio0
++ define domain desk
++ start domain desk
++ create volume $tmp/store/prep-ubu-virtio0.qcow2 for ubu/virtio0
++ prepare volume $tmp/store/prep-ubu-virtio0.qcow2 for ubu/virtio0
++ define domain ubu
++ start domain ubu
+lab prep: 13 changes
+PLAN
+
 "$labvirt" -c test:///default -L "$tmp/lab" up >"$tmp/out" 2>"$tmp/err"
 check "up prepares three disks: exit 0" test $? = 0
 cat "$tmp/err"
 check "... in one libguestfs launch" grep -q "^prepared 3 disks in one libguestfs launch (" "$tmp/out"
 grep "^prepare\|^prepared" "$tmp/out"
-check "... the Alpine one found as Alpine" grep -qx "prepare disk $tmp/store/prep-alp-virtio0.qcow2 for alp: alpinelinux 3.20" "$tmp/out"
-check "... the Ubuntu one as Ubuntu" grep -qx "prepare disk $tmp/store/prep-ubu-virtio0.qcow2 for ubu: ubuntu 24.4" "$tmp/out"
+check "... the Alpine one found as Alpine" grep -qx "prepare volume $tmp/store/prep-alp-virtio0.qcow2 for alp/virtio0 (alpinelinux 3.20)" "$tmp/out"
+check "... the Ubuntu one as Ubuntu" grep -qx "prepare volume $tmp/store/prep-ubu-virtio0.qcow2 for ubu/virtio0 (ubuntu 24.4)" "$tmp/out"
 check "... each volume carries the marker" bash -c "getfattr -n user.labvirt.prepared --only-values '$tmp/store/prep-desk-virtio0.qcow2' 2>/dev/null | grep -qx 'ubuntu 24.4' || ! command -v getfattr >/dev/null"
 check "the base image was not changed" bash -c "guestfish --ro -a '$tmp/lab/img/alpine.raw' -m /dev/sda is-file /etc/hostname | grep -qx false"
 

@@ -69,6 +69,8 @@ static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
 		return virt_domain_define(c->virt, r->plan->xml[s->guest], g->onboot, err);
 	case STEP_DOMAIN_START:
 		return virt_domain_start(c->virt, g->name, err);
+	case STEP_IMAGE_FETCH:    /* done before the plan (fetch.c) */
+	case STEP_VOLUME_PREPARE: /* done by prepare_phase */
 	case STEP_RESTART_NEEDED:
 		return 0;
 	}
@@ -108,6 +110,8 @@ static void undo_step(struct run *r, struct undo *u)
 	case STEP_DOMAIN_START:
 		rc = virt_domain_poweroff(c->virt, g->name, &err);
 		break;
+	case STEP_IMAGE_FETCH:
+	case STEP_VOLUME_PREPARE: /* undone with its volume */
 	case STEP_NETWORK_START:
 	case STEP_RESTART_NEEDED:
 		break;
@@ -136,13 +140,7 @@ static int run_step(struct run *r, size_t i, struct lv_error *err)
  * (the guest's first such disk) of a guest with cloud-init keys. */
 static bool to_prepare(const struct lab *lab, const struct plan_step *s)
 {
-	const struct lab_guest *g = &lab->guests[s->guest];
-	if (s->op != STEP_VOLUME_CREATE || !g->ci.set || !g->disks[s->disk].import_from)
-		return false;
-	for (size_t d = 0; d < s->disk; d++)
-		if (g->disks[d].import_from)
-			return false;
-	return true;
+	return s->op == STEP_VOLUME_CREATE && plan_prepares(&lab->guests[s->guest], s->disk);
 }
 
 /* Creates the volumes to prepare ahead of the other steps and prepares them
@@ -153,16 +151,19 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 	const struct lab *lab = r->c->lab;
 	_cleanup_free_ struct prepare_disk *disks = xcalloc(r->plan->n_steps, sizeof(*disks));
 	_cleanup_free_ char **paths = xcalloc(r->plan->n_steps, sizeof(*paths));
+	_cleanup_free_ const char **keys = xcalloc(r->plan->n_steps, sizeof(*keys));
 	size_t n = 0;
 	int rc = 0;
 	for (size_t i = 0; i < r->plan->n_steps && rc == 0; i++) {
 		const struct plan_step *s = &r->plan->steps[i];
+		done[i] = s->op == STEP_IMAGE_FETCH || s->op == STEP_VOLUME_PREPARE;
 		if (!to_prepare(lab, s))
 			continue;
 		rc = run_step(r, i, err);
 		done[i] = true;
 		paths[n] = lab_disk_path(lab, &lab->guests[s->guest],
 					 &lab->guests[s->guest].disks[s->disk]);
+		keys[n] = lab->guests[s->guest].disks[s->disk].key;
 		disks[n] = (struct prepare_disk){
 		    .lab = lab, .g = &lab->guests[s->guest], .path = paths[n]};
 		n++;
@@ -175,7 +176,8 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 	size_t prepared = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		prepared += !disks[i].skipped;
-		fprintf(r->c->out, "prepare disk %s for %s: %s\n", disks[i].path, disks[i].g->name,
+		fprintf(r->c->out, "prepare volume %s for %s/%s (%s)\n", disks[i].path,
+			disks[i].g->name, keys[i],
 			disks[i].skipped ? "prepared before" : disks[i].os);
 	}
 	if (rc == 0 && prepared)

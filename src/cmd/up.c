@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "apply.h"
+#include "fetch.h"
 #include "storage.h"
 
 static int check_file(struct ctx *c, const struct lab_guest *g, const char *what, const char *path,
@@ -84,6 +85,8 @@ static int make_plan(struct ctx *c, int argc, char **argv, struct plan **ret, st
 	inv = inventory_new(c->lab);
 	if (ctx_inventory(c, inv, err) < 0)
 		return -1;
+	for (size_t m = 0; m < c->lab->n_images; m++) /* `up` has fetched them by now */
+		inv->image_missing[m] = !fetch_present(&c->lab->images[m]);
 	struct plan *p = NULL;
 	if (plan_build(c->lab, sel, inv, ctx_accel(c), &p, err) < 0)
 		return -1;

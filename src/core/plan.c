@@ -11,6 +11,7 @@ struct inventory *inventory_new(const struct lab *lab)
 	inv->doms = xcalloc(lab->n_guests, sizeof(*inv->doms));
 	inv->vols = xcalloc(lab->n_guests, sizeof(*inv->vols));
 	inv->bridges = xcalloc(lab->n_bridges, sizeof(*inv->bridges));
+	inv->image_missing = xcalloc(lab->n_images, sizeof(*inv->image_missing));
 	return inv;
 }
 
@@ -21,6 +22,7 @@ void inventory_free(struct inventory *inv)
 	free(inv->doms);
 	free(inv->vols);
 	free(inv->bridges);
+	free(inv->image_missing);
 	free(inv);
 }
 
@@ -39,7 +41,39 @@ void plan_free(struct plan *p)
 static void add_step(struct plan *p, enum step_op op, size_t guest, size_t disk, size_t bridge)
 {
 	p->steps = xrealloc(p->steps, (p->n_steps + 1) * sizeof(*p->steps));
-	p->steps[p->n_steps++] = (struct plan_step){op, guest, disk, bridge};
+	p->steps[p->n_steps++] = (struct plan_step){op, guest, disk, bridge, 0};
+}
+
+static bool image_used(const struct lab *lab, const bool *selected, const char *name)
+{
+	for (size_t i = 0; i < lab->n_guests; i++)
+		for (size_t d = 0; (!selected || selected[i]) && d < lab->guests[i].n_disks; d++)
+			if (lab->guests[i].disks[d].image &&
+			    streq(lab->guests[i].disks[d].image, name))
+				return true;
+	return false;
+}
+
+/* The catalogue images the selected guests use that are not there yet. */
+static void plan_images(const struct lab *lab, const bool *selected, const struct inventory *inv,
+			struct plan *p)
+{
+	for (size_t m = 0; m < lab->n_images; m++) {
+		if (!inv->image_missing[m] || !image_used(lab, selected, lab->images[m].name))
+			continue;
+		add_step(p, STEP_IMAGE_FETCH, 0, 0, 0);
+		p->steps[p->n_steps - 1].image = m;
+	}
+}
+
+bool plan_prepares(const struct lab_guest *g, size_t d)
+{
+	if (!g->ci.set || d >= g->n_disks || !g->disks[d].import_from)
+		return false;
+	for (size_t k = 0; k < d; k++)
+		if (g->disks[k].import_from)
+			return false;
+	return true;
 }
 
 static bool bridge_used(const struct lab *lab, const bool *selected, size_t b)
@@ -101,6 +135,8 @@ static void plan_volumes(const struct lab *lab, const struct inventory *inv, siz
 				    g->disks[d].key, path, lab->name);
 		} else if (!v->exists) {
 			add_step(p, STEP_VOLUME_CREATE, gi, d, 0);
+			if (plan_prepares(g, d))
+				add_step(p, STEP_VOLUME_PREPARE, gi, d, 0);
 		}
 	}
 }
@@ -151,6 +187,7 @@ int plan_build(const struct lab *lab, const bool *selected, const struct invento
 	p->n_xml = lab->n_guests;
 	p->xml = xcalloc(lab->n_guests, sizeof(*p->xml));
 
+	plan_images(lab, selected, inv, p);
 	for (size_t b = 0; b < lab->n_bridges; b++)
 		if (bridge_used(lab, selected, b))
 			plan_bridge(lab, inv, b, p);
@@ -183,6 +220,10 @@ char *plan_step_describe(const struct lab *lab, const struct plan_step *s)
 	const struct lab_guest *g = s->guest < lab->n_guests ? &lab->guests[s->guest] : NULL;
 	const char *br = s->bridge < lab->n_bridges ? lab->bridges[s->bridge].name : "?";
 	switch (s->op) {
+	case STEP_IMAGE_FETCH: {
+		const struct lab_image *im = &lab->images[s->image];
+		return xasprintf("fetch image %s into %s", im->name, im->path ? im->path : "?");
+	}
 	case STEP_NETWORK_CREATE: {
 		_cleanup_free_ char *net = lab_network_name(lab, &lab->bridges[s->bridge]);
 		return xasprintf("create network %s (bridge %s, %s)", net, br,
@@ -195,6 +236,11 @@ char *plan_step_describe(const struct lab *lab, const struct plan_step *s)
 	case STEP_VOLUME_CREATE: {
 		_cleanup_free_ char *path = lab_disk_path(lab, g, &g->disks[s->disk]);
 		return xasprintf("create volume %s for %s/%s", path, g->name,
+				 g->disks[s->disk].key);
+	}
+	case STEP_VOLUME_PREPARE: {
+		_cleanup_free_ char *path = lab_disk_path(lab, g, &g->disks[s->disk]);
+		return xasprintf("prepare volume %s for %s/%s", path, g->name,
 				 g->disks[s->disk].key);
 	}
 	case STEP_DOMAIN_DEFINE:

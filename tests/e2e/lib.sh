@@ -825,3 +825,224 @@ _e2e_suite_cleanup() {
 	rm -rf "$T"
 	exit "$rc"
 }
+
+# ---------------------------------------------------------------------------
+# An Alpine-like disk image for first-boot preparation tests
+
+# Bump when the recipe of e2e_build_alpine_image changes.
+E2E_ALPINE_RECIPE=1
+
+# The boot initramfs's /init: loads the virtio and ext4 modules, mounts /dev/vda (the
+# guest's disk, a filesystem without partition table) and switch_roots into it.
+_e2e_alpine_boot_init() {
+	cat <<'EOF2'
+#!/bin/sh
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+while read -r m; do
+	insmod "/lib/modules/$m" 2>/dev/null
+done </etc/modules.order
+i=0
+while [ ! -b /dev/vda ] && [ "$i" -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+mkdir -p /newroot
+if ! mount -t ext4 -o rw /dev/vda /newroot; then
+	echo "LABVIRT-BOOT-FAILED: cannot mount /dev/vda" >/dev/ttyS0
+	exec sh </dev/ttyS0 >/dev/ttyS0 2>&1
+fi
+mount --move /dev /newroot/dev
+mount --move /sys /newroot/sys
+mount --move /proc /newroot/proc
+exec switch_root /newroot /sbin/init
+EOF2
+}
+
+# The image's boot script, run by busybox init (::sysinit:). What it knows of the
+# guest comes from the disk as labvirt prepared it: the hostname from /etc/hostname,
+# the address from /etc/network/interfaces (busybox ifup -a). Only the peer to ping
+# comes from the kernel command line (labvirt.peer=ADDR).
+_e2e_alpine_rcs() {
+	cat <<'EOF2'
+#!/bin/sh
+export PATH=/bin:/sbin
+mkdir -p /dev/pts /run /tmp
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+dmesg -n 1
+[ -s /etc/hostname ] && hostname -F /etc/hostname
+peer=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	labvirt.peer=*) peer=${arg#labvirt.peer=} ;;
+	esac
+done
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ "$i" -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ifup -a >/run/ifup.log 2>&1 || echo "LABVIRT-IFUP-FAILED: $(cat /run/ifup.log)" >/dev/console
+addr=$(ip -4 -o addr show dev eth0 2>/dev/null | awk '{ print $4; exit }')
+echo "LABVIRT-PREP-BOOT hostname=$(hostname) addr=${addr:-none}" >/run/marker
+cat /run/marker >/dev/console
+# The peer boots at the same time: try for a while (a bound, not a timing check).
+if [ -n "$peer" ]; then
+	(
+		result=unreachable
+		i=0
+		while [ "$i" -lt 300 ]; do
+			if ping -c 1 -W 2 "$peer" >/dev/null 2>&1; then
+				result=ok
+				break
+			fi
+			i=$((i + 1))
+			sleep 1
+		done
+		echo "LABVIRT-PREP-PING to=$peer $result" >>/run/marker
+		echo "LABVIRT-PREP-PING to=$peer $result" >/dev/console
+	) &
+fi
+EOF2
+}
+
+# _e2e_alpine_rootfs DIR: the root filesystem (busybox, Alpine's release files, init).
+_e2e_alpine_rootfs() {
+	local root=$1 busybox=$2 a d
+	mkdir -p "$root"/{bin,sbin,dev,proc,sys,run,tmp,root,home,var/lib,lib/apk/db,etc/init.d}
+	for d in if-pre-up.d if-up.d if-down.d if-post-down.d; do
+		mkdir -p "$root/etc/network/$d" # busybox ifup runs run-parts on them
+	done
+	ln -s ../run "$root/var/run" # busybox ifup keeps its state in /var/run/ifstate
+	cp "$busybox" "$root/bin/busybox"
+	for a in $("$busybox" --list); do
+		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+	done
+	ln -s ../bin/busybox "$root/sbin/init"
+	echo 3.20.3 >"$root/etc/alpine-release"
+	cat >"$root/etc/os-release" <<'EOF2'
+NAME="Alpine Linux"
+ID=alpine
+VERSION_ID=3.20.3
+PRETTY_NAME="Alpine Linux v3.20"
+HOME_URL="https://alpinelinux.org/"
+EOF2
+	echo base >"$root/etc/hostname" # labvirt's preparation replaces it
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+	printf 'root:x:0:root\n' >"$root/etc/group"
+	printf 'root:*::0:::::\n' >"$root/etc/shadow"
+	chmod 0640 "$root/etc/shadow"
+	printf '/dev/vda / ext4 rw 0 1\n' >"$root/etc/fstab"
+	: >"$root/lib/apk/db/installed"
+	cat >"$root/etc/inittab" <<'EOF2'
+::sysinit:/etc/init.d/rcS
+ttyS0::respawn:-/bin/sh
+::ctrlaltdel:/bin/poweroff -f
+EOF2
+	# shellcheck disable=SC2016 # expanded by the guest's shell
+	printf 'export PATH=/bin:/sbin\nexport PS1="$(hostname)# "\n' >"$root/etc/profile"
+	_e2e_alpine_rcs >"$root/etc/init.d/rcS"
+	chmod 0755 "$root/etc/init.d/rcS"
+}
+
+# e2e_build_alpine_image OUTDIR: an Alpine-like guest, built without mounting anything
+# on the host: OUTDIR/alpine.qcow2 (an ext4 filesystem made with mkfs.ext4 -d, no
+# partition table; libguestfs inspection finds Alpine 3.20 on it), and OUTDIR/vmlinuz
+# with OUTDIR/initrd.img (the host's kernel and an initramfs that mounts /dev/vda and
+# switch_roots into it; the kernel command line needs console=ttyS0 and may carry
+# labvirt.peer=ADDR, which the guest pings). Made once; later calls reuse it unless the
+# kernel or the recipe changed.
+e2e_build_alpine_image() {
+	local out=$1 kver stamp busybox stage m path src dst lock
+	kver=$(e2e_guest_kernel_version) || {
+		e2e_log "no /boot/vmlinuz-* with matching /lib/modules"
+		return 1
+	}
+	stamp="alpine-recipe=$E2E_ALPINE_RECIPE kernel=$kver init=$({
+		_e2e_alpine_boot_init
+		_e2e_alpine_rcs
+		declare -f _e2e_alpine_rootfs
+	} | md5sum | cut -d' ' -f1)"
+	_e2e_alpine_fresh() {
+		[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/alpine.qcow2" ] &&
+			[ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]
+	}
+	_e2e_alpine_fresh && return 0
+	busybox=$(command -v busybox) || {
+		e2e_log "busybox not found"
+		return 1
+	}
+	if ldd "$busybox" >/dev/null 2>&1; then
+		e2e_log "$busybox is not static (install busybox-static)"
+		return 1
+	fi
+	command -v mkfs.ext4 >/dev/null || {
+		e2e_log "mkfs.ext4 not found (install e2fsprogs)"
+		return 1
+	}
+	mkdir -p "$out" && chmod 0755 "$out" || return 1
+	exec {lock}>"$out/.lock"
+	flock "$lock"
+	if _e2e_alpine_fresh; then
+		exec {lock}>&-
+		return 0
+	fi
+	e2e_log "building the Alpine-like image in $out (kernel $kver)"
+	stage=$(mktemp -d "$out/.stage.XXXXXX")
+	(
+		set -euo pipefail
+		cd "$stage"
+		# The boot initramfs.
+		mkdir -p boot/bin boot/dev boot/proc boot/sys boot/etc boot/lib/modules boot/newroot
+		cp "$busybox" boot/bin/busybox
+		for a in sh mount insmod sleep mkdir switch_root cat; do
+			ln -s busybox "boot/bin/$a"
+		done
+		ln -s bin boot/sbin
+		mknod boot/dev/console c 5 1
+		mknod boot/dev/null c 1 3
+		mknod boot/dev/ttyS0 c 4 64
+		_e2e_mod_order=()
+		for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
+			failover net_failover virtio_net virtio_blk crc16 mbcache jbd2 crc32c_generic ext4; do
+			path=$(_e2e_mod_path "$kver" "$m")
+			[ -n "$path" ] && _e2e_mod_add "$kver" "$path"
+		done
+		: >boot/etc/modules.order
+		for path in "${_e2e_mod_order[@]}"; do
+			src="/lib/modules/$kver/$path"
+			dst=${path##*/}
+			case "$src" in
+			*.ko.xz) xz -dc "$src" >"boot/lib/modules/${dst%.xz}"; dst=${dst%.xz} ;;
+			*.ko.zst) zstd -qdc "$src" >"boot/lib/modules/${dst%.zst}"; dst=${dst%.zst} ;;
+			*.ko.gz) gzip -dc "$src" >"boot/lib/modules/${dst%.gz}"; dst=${dst%.gz} ;;
+			*) cp "$src" "boot/lib/modules/$dst" ;;
+			esac
+			printf '%s\n' "$dst" >>boot/etc/modules.order
+		done
+		_e2e_alpine_boot_init >boot/init
+		chmod 0755 boot/init
+		(cd boot && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) |
+			gzip -9 >initrd.img
+		cp "/boot/vmlinuz-$kver" vmlinuz
+		# The disk.
+		_e2e_alpine_rootfs root "$busybox"
+		truncate -s 64M alpine.raw
+		mkfs.ext4 -q -L alpine -d root alpine.raw
+		qemu-img convert -q -f raw -O qcow2 alpine.raw alpine.qcow2
+		chmod 0644 vmlinuz initrd.img alpine.qcow2
+	) || {
+		rm -rf "$stage"
+		exec {lock}>&-
+		return 1
+	}
+	rm -f "$out/stamp"
+	mv -f "$stage/vmlinuz" "$stage/initrd.img" "$stage/alpine.qcow2" "$out/"
+	printf '%s\n' "$stamp" >"$out/stamp"
+	rm -rf "$stage"
+	exec {lock}>&-
+}
