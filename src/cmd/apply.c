@@ -145,7 +145,7 @@ static void step_entry(struct run *r, const struct plan_step *s, struct journal_
 }
 
 static int do_step(struct run *r, const struct plan_step *s, struct undo *u, struct lv_error *err);
-static void undo_step(struct run *r, struct undo *u);
+static int undo_step(struct run *r, struct undo *u);
 
 /* One step: the test hooks, the journal entry before (with its identity) and
  * after ("done"; a volume to prepare is done once prepared), the side effect
@@ -225,7 +225,7 @@ static int do_step(struct run *r, const struct plan_step *s, struct undo *u, str
 	return 0;
 }
 
-static void undo_step(struct run *r, struct undo *u)
+static int undo_step(struct run *r, struct undo *u)
 {
 	struct ctx *c = r->c;
 	const struct lab *lab = c->lab;
@@ -269,6 +269,7 @@ static void undo_step(struct run *r, struct undo *u)
 		fprintf(c->errout, "labvirt: cannot undo '%s': %s\n", what, err.msg);
 	else if (s->op != STEP_NETWORK_START && s->op != STEP_RESTART_NEEDED)
 		fprintf(c->errout, "undone: %s\n", what);
+	return rc;
 }
 
 /* "up: STEP: why", and when the daemon went away, that it did. */
@@ -505,6 +506,28 @@ static void remove_new_dirs(struct run *r)
 			fprintf(r->c->errout, "undone: create directory %s\n", r->new_dirs[k]);
 }
 
+/* Undoes in reverse plan order. Once a guest's step cannot be undone (the
+ * daemon gone, say: its domain still runs), what that step stands on stays:
+ * the guest's earlier steps (its volumes) and the network. The journal keeps
+ * them for the next run. */
+static void undo_all(struct run *r)
+{
+	_cleanup_free_ bool *stuck = xcalloc(r->c->lab->n_guests, sizeof(bool));
+	bool any = false;
+	while (r->n_undo > 0) {
+		struct undo *u = &r->undo[--r->n_undo];
+		bool shared = is_shared(&u->step);
+		if (shared ? any : stuck[u->step.guest]) {
+			_cleanup_free_ char *what = plan_step_describe(r->c->lab, &u->step);
+			fprintf(r->c->errout, "kept: %s (what stands on it could not be undone)\n",
+				what);
+			continue;
+		}
+		if (undo_step(r, u) < 0 && !shared)
+			stuck[u->step.guest] = any = true;
+	}
+}
+
 static int apply(struct run *r, struct lv_error *err)
 {
 	r->undo = xcalloc(r->plan->n_steps, sizeof(*r->undo));
@@ -516,8 +539,7 @@ static int apply(struct run *r, struct lv_error *err)
 	if (rc == 0)
 		rc = apply_guests(r, done, err);
 	if (rc < 0) {
-		while (r->n_undo > 0)
-			undo_step(r, &r->undo[--r->n_undo]);
+		undo_all(r);
 		remove_new_dirs(r);
 	}
 	/* Kept when something could not be undone (the daemon gone, say). */
