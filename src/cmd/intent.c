@@ -233,13 +233,17 @@ static bool layout_has_volume(const struct lab *lab, const char *path)
 }
 
 /* `destroy` of the whole lab: what the journal names and the layout no
- * longer has (the layout changed after the interrupted run). */
-static int remove_named(struct ctx *c, const struct journal_entry *e, struct lv_error *err)
+ * longer has (the layout changed after the interrupted run). The domains
+ * go first, the volumes they use after. */
+static int remove_named(struct ctx *c, const struct journal_entry *e, enum journal_kind pass,
+			struct lv_error *err)
 {
 	struct inv_domain d;
-	if (e->kind == JOURNAL_VOLUME && !layout_has_volume(c->lab, e->name))
-		return remove_volume(c, e, "left", err);
-	if (e->kind != JOURNAL_DOMAIN || layout_has_domain(c->lab, e->name))
+	if (e->kind != pass)
+		return 0;
+	if (pass == JOURNAL_VOLUME)
+		return layout_has_volume(c->lab, e->name) ? 0 : remove_volume(c, e, "left", err);
+	if (layout_has_domain(c->lab, e->name))
 		return 0;
 	if (virt_domain_query(c->virt, c->lab->name, e->name, &d, err) < 0)
 		return -1;
@@ -272,11 +276,13 @@ int intent_recover(struct ctx *c, bool everything, struct lv_error *err)
 		open += !j.entries[i].done;
 	fprintf(c->out, "recover: run %d of lab %s was interrupted (%zu step%s not finished)\n",
 		j.pid, j.lab, open, open == 1 ? "" : "s");
-	for (size_t i = 0; i < j.n; i++) {
-		const struct journal_entry *e = &j.entries[i];
-		if ((!e->done && recover_begun(c, e, err) < 0) ||
-		    (everything && remove_named(c, e, err) < 0))
-			return lv_prefix(err, "recover: %s", e->step);
-	}
+	for (size_t i = 0; i < j.n; i++)
+		if (!j.entries[i].done && recover_begun(c, &j.entries[i], err) < 0)
+			return lv_prefix(err, "recover: %s", j.entries[i].step);
+	for (size_t pass = 0; everything && pass < 2; pass++)
+		for (size_t i = 0; i < j.n; i++)
+			if (remove_named(c, &j.entries[i], pass ? JOURNAL_VOLUME : JOURNAL_DOMAIN,
+					 err) < 0)
+				return lv_prefix(err, "recover: %s", j.entries[i].step);
 	return host_state_remove(c->state_dir, name, err);
 }
