@@ -335,7 +335,7 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 	if (rc == 0 && n) {
 		hook_pause(r->c, "prepare disks");
 		if (hook_is("LABVIRT_FAIL_STEP", "prepare disks"))
-			rc = lv_fail(err, LV_EXIT_FAIL, "prepare disks: injected fault");
+			rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
 		if (rc == 0 && hook_is("LABVIRT_KILL_STEP", "prepare disks") &&
 		    streq(kill_at(), "before"))
 			raise(SIGKILL);
@@ -362,7 +362,7 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	if (rc < 0 && n && !strstr(err->msg, "up: "))
-		lv_prefix(err, "up: prepare");
+		lv_prefix(err, "up: prepare disks");
 	return rc;
 }
 
