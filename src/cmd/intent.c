@@ -132,8 +132,10 @@ static int remove_volume(struct ctx *c, const struct journal_entry *e, const cha
 	}
 	if (storage_query(&v, &exists, &foreign, err) < 0)
 		return -1;
-	if (!exists || foreign)
-		return 0; /* never made, or not ours: nothing to take back */
+	if (!exists) /* never made; a storage may still have made parts of it (lvmthin) */
+		return storage_remove(&v, err);
+	if (foreign)
+		return 0; /* not ours: nothing to take back */
 	if (domain_running(c, guest)) {
 		fprintf(c->errout, "labvirt: recover: '%s' is in use by running domain %s: left\n",
 			e->name, guest);

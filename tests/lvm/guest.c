@@ -477,6 +477,71 @@ static void test_killed_write(const struct lab_storage *s)
 	vol_clear(&v);
 }
 
+/* Waits until /dev/lvt has an entry starting with prefix, or pid has ended. */
+static void wait_for_lv(const char *prefix, pid_t pid)
+{
+	struct timespec tick = {0, 1000000L};
+	for (;;) {
+		DIR *d = opendir("/dev/lvt");
+		bool found = false;
+		for (struct dirent *e; d && !found && (e = readdir(d));)
+			found = startswith(e->d_name, prefix);
+		if (d)
+			closedir(d);
+		if (found || waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* Starts creating v in a child and kills it (SIGKILL) as soon as an LV whose
+ * name starts with prefix shows; waits for its orphaned writer to finish. */
+static bool kill_create(const struct storage_vol *v, const char *prefix)
+{
+	struct timespec tick = {0, 1000000L};
+	struct lv_error err = {0};
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(B->create(v, &err) == 0 ? 0 : 1);
+	wait_for_lv(prefix, pid);
+	bool killed = kill(pid, SIGKILL) == 0;
+	int status = 0;
+	waitpid(pid, &status, 0);
+	while (qemu_img_running())
+		nanosleep(&tick, NULL);
+	return killed && WIFSIGNALED(status);
+}
+
+/* Killed while the base volume of a linked clone is written: the base keeps
+ * its "labvirt-part:" tag, so it is never cloned; the next create replaces
+ * it, and a remove of the lab's volume (even one never made) removes it. */
+static void test_killed_base(const struct lab_storage *s)
+{
+	const char *big = "/tmp/base.raw";
+	struct storage_vol v = vol(s, "p", 0, big, false);
+	struct lv_error err = {0};
+	size_t before = lv_count();
+	check(make_big_image(big) == 0, "a 40 MiB image made for a linked clone");
+	check(kill_create(&v, "t-base-"), "the run is killed while the base volume is written");
+	_cleanup_free_ char *lvs = lvs_text();
+	check(strstr(lvs, "labvirt-part:t") && !strstr(lvs, "labvirt-base:t") &&
+		  !lv_line("t-p-virtio0"),
+	      "the half-written base carries the part tag, no base tag, and has no clone");
+	int rc = B->create(&v, &err);
+	_cleanup_free_ char *base = base_line();
+	check(rc == 0 && base && strstr(base, "labvirt-base:t") && lv_count() == before + 2,
+	      "the next create replaces it with a complete base and clones it (%s)", err.msg);
+	check(starts_with_pattern(v.path, 0x3c, MIB), "the clone reads the image's data");
+	rc = B->remove(&v, &err);
+	check(rc == 0 && lv_count() == before, "remove leaves nothing (%s)", err.msg);
+	check(kill_create(&v, "t-base-"), "killed again while the base volume is written");
+	rc = B->remove(&v, &err);
+	check(rc == 0 && lv_count() == before,
+	      "remove of the volume never made removes the half-written base (%s)", err.msg);
+	unlink(big);
+	vol_clear(&v);
+}
+
 /* Prints the JSON reports the unit tests keep (tests/lvm/reports/). */
 static void dump_reports(void)
 {
@@ -509,6 +574,7 @@ int main(int argc, char **argv)
 	test_overcommit(&s);
 	test_tools_and_root(&s);
 	test_killed_write(&s);
+	test_killed_base(&s);
 	if (argc > 2 && streq(argv[2], "--dump")) {
 		struct storage_vol a = vol(&s, "dump", 0, NULL, false);
 		_cleanup_free_ char *qcow = xasprintf("%s/disk.qcow2", argv[1]);
