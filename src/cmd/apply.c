@@ -1,15 +1,17 @@
 /* apply.c - carries out a plan: bridges and networks first, then each guest's
  * steps in order, the guests side by side; when one fails, it undoes in reverse
- * plan order everything this run made, and names the step that failed. */
+ * plan order everything this run made, and names the step that failed. Each
+ * step is recorded in the intent journal (intent.c) before its side effect and
+ * marked done after, so that a run killed half-way can be recovered. */
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "apply.h"
+#include "hooks.h"
 #include "intent.h"
 #include "prepare.h"
 #include "render.h"
@@ -35,66 +37,6 @@ struct run {
 };
 
 static bool to_prepare(const struct lab *lab, const struct plan_step *s);
-
-/* ---- test hooks: a fault, a pause or a SIGKILL at a named step ---- */
-
-static bool hook_is(const char *var, const char *what)
-{
-	const char *v = getenv(var);
-	return v && *v && streq(v, what);
-}
-
-static const char *kill_at(void)
-{
-	const char *at = getenv("LABVIRT_KILL_AT");
-	return at && *at ? at : "after";
-}
-
-/* LABVIRT_PAUSE_STEP=STEP: before STEP, say so and wait until the file
- * LABVIRT_PAUSE_FILE exists (a test stops the daemon meanwhile). */
-static void hook_pause(struct ctx *c, const char *what)
-{
-	const char *file = getenv("LABVIRT_PAUSE_FILE");
-	if (!hook_is("LABVIRT_PAUSE_STEP", what) || !file || !*file)
-		return;
-	fprintf(c->errout, "labvirt: paused before '%s' until %s exists (test hook)\n", what, file);
-	fflush(c->errout);
-	struct timespec tick = {0, 50 * 1000000L};
-	while (access(file, F_OK) < 0)
-		nanosleep(&tick, NULL);
-}
-
-/* LABVIRT_KILL_AT=during: the process is killed as soon as the step's
- * volume shows on disk under its temporary (or final) name. */
-static void *kill_when_there(void *arg)
-{
-	char **paths = arg;
-	struct timespec tick = {0, 1000000L};
-	for (;;) {
-		for (size_t i = 0; i < 2; i++)
-			if (paths[i] && access(paths[i], F_OK) == 0)
-				raise(SIGKILL);
-		nanosleep(&tick, NULL);
-	}
-	return NULL;
-}
-
-static void hook_kill(const char *what, const char *when, const struct journal_entry *e)
-{
-	if (!hook_is("LABVIRT_KILL_STEP", what) || !streq(kill_at(), when))
-		return;
-	if (!streq(when, "during") || e->kind != JOURNAL_VOLUME) {
-		raise(SIGKILL);
-		return;
-	}
-	static char *paths[2]; /* the thread reads them until the process dies */
-	paths[0] = e->temp ? xstrdup(e->temp) : NULL;
-	paths[1] = xstrdup(e->name);
-	pthread_t t;
-	if (pthread_create(&t, NULL, kill_when_there, paths) != 0)
-		raise(SIGKILL);
-	pthread_detach(t);
-}
 
 /* ---- the intent journal entry of a step ---- */
 
@@ -159,18 +101,19 @@ static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
 	struct journal_entry e;
 	step_entry(r, s, &e, owned);
 	int rc = 0;
-	hook_pause(r->c, e.step);
-	if (hook_is("LABVIRT_FAIL_STEP", e.step)) /* fault injection for tests */
+	hook_pause(r->c->errout, e.step);
+	if (hook_fail(e.step))
 		rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
 	if (rc == 0 && has_entry(s))
 		rc = intent_begin(&r->intent, &e, &u->entry, err);
 	if (rc == 0) {
-		hook_kill(e.step, "before", &e);
-		hook_kill(e.step, "during", &e);
+		hook_kill(e.step, HOOK_BEFORE, NULL, NULL);
+		if (e.kind == JOURNAL_VOLUME)
+			hook_kill(e.step, HOOK_DURING, e.temp, e.name);
 		rc = do_step(r, s, u, err);
 	}
 	if (rc == 0)
-		hook_kill(e.step, "after", &e);
+		hook_kill(e.step, HOOK_AFTER, NULL, NULL);
 	if (rc == 0 && u->entry != NO_ENTRY && !e.prepare &&
 	    intent_done(&r->intent, u->entry, err) < 0) {
 		undo_step(r, u); /* not recorded as done: not kept either */
@@ -333,16 +276,15 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (rc == 0 && n) {
-		hook_pause(r->c, "prepare disks");
-		if (hook_is("LABVIRT_FAIL_STEP", "prepare disks"))
+		hook_pause(r->c->errout, "prepare disks");
+		if (hook_fail("prepare disks"))
 			rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
-		if (rc == 0 && hook_is("LABVIRT_KILL_STEP", "prepare disks") &&
-		    streq(kill_at(), "before"))
-			raise(SIGKILL);
+		if (rc == 0)
+			hook_kill("prepare disks", HOOK_BEFORE, NULL, NULL);
 		if (rc == 0)
 			rc = prepare_disks(disks, n, ctx_accel(r->c) == ACCEL_TCG, err);
-		if (rc == 0 && hook_is("LABVIRT_KILL_STEP", "prepare disks"))
-			raise(SIGKILL); /* prepared, not recorded as done */
+		if (rc == 0) /* prepared, not yet recorded as done */
+			hook_kill("prepare disks", HOOK_AFTER, NULL, NULL);
 	}
 	/* Now the new volumes are complete; before, the next run remakes them. */
 	for (size_t i = 0; i < r->n_undo && rc == 0; i++)
