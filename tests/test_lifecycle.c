@@ -199,6 +199,8 @@ static void test_fault_undoes(const char *dir)
 	unsetenv("LABVIRT_FAIL_STEP");
 	_cleanup_free_ char *vol = xasprintf("%s/pool/lc-b-virtio0.qcow2", dir);
 	check(!file_exists(vol), "the undone volume is gone", vol);
+	_cleanup_free_ char *journal = xasprintf("%s/state/lc.journal", tmp);
+	check(!file_exists(journal), "a run that undid everything leaves no journal", journal);
 	expect(RUN(dir, "plan"), 0, NULL, "", "plan after the failed up");
 }
 
