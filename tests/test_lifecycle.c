@@ -384,6 +384,12 @@ static void test_journal_up_recovers(const char *dir)
 	    "begun\tvolume\t-\tcreate volume %s for a/virtio0\t%s\tlc/a/virtio0\tlocal\t%s\t\n",
 	    vol, vol, part);
 	write_journal(j);
+	struct result r = RUN(dir, "plan", "a");
+	check(r.code == 0 && startswith(r.out, "! run 4242 of lab lc was interrupted (1 step not "
+					       "finished): up first removes what it left "
+					       "half-made\n"),
+	      "plan says an interrupted run left a journal", r.out);
+	result_free(&r);
 	_cleanup_free_ char *out =
 	    xasprintf("recover: run 4242 of lab lc was interrupted (1 step not finished)\n"
 		      "recover: removed temporary file %s\n"

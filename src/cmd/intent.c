@@ -259,23 +259,50 @@ static int remove_named(struct ctx *c, const struct journal_entry *e, enum journ
 	return 0;
 }
 
-int intent_recover(struct ctx *c, bool everything, struct lv_error *err)
+/* The journal an interrupted run left: 1 and *j filled, or 0 when none. */
+static int journal_load(struct ctx *c, struct journal *j, struct lv_error *err)
 {
 	_cleanup_free_ char *name = journal_file(c), *text = NULL;
 	_cleanup_free_ char *where = xasprintf("%s/%s", c->state_dir, name);
-	_cleanup_(journal_clearp) struct journal j = {0};
 	if (host_state_read(c->state_dir, name, &text, err) < 0)
 		return lv_prefix(err, "recover");
 	if (!text)
 		return 0;
-	if (journal_parse(text, where, &j, err) < 0)
+	if (journal_parse(text, where, j, err) < 0)
 		return lv_prefix(err, "recover: remove or repair it");
-	if (!streq(j.lab, c->lab->name))
+	if (!streq(j->lab, c->lab->name))
 		return lv_fail(err, LV_EXIT_FAIL, "recover: %s is lab '%s''s, not '%s''s", where,
-			       j.lab, c->lab->name);
+			       j->lab, c->lab->name);
+	return 1;
+}
+
+static size_t open_steps(const struct journal *j)
+{
 	size_t open = 0;
-	for (size_t i = 0; i < j.n; i++)
-		open += !j.entries[i].done;
+	for (size_t i = 0; i < j->n; i++)
+		open += !j->entries[i].done;
+	return open;
+}
+
+int intent_pending(struct ctx *c, int *ret_pid, size_t *ret_open, struct lv_error *err)
+{
+	_cleanup_(journal_clearp) struct journal j = {0};
+	int rc = journal_load(c, &j, err);
+	if (rc == 1) {
+		*ret_pid = j.pid;
+		*ret_open = open_steps(&j);
+	}
+	return rc;
+}
+
+int intent_recover(struct ctx *c, bool everything, struct lv_error *err)
+{
+	_cleanup_free_ char *name = journal_file(c);
+	_cleanup_(journal_clearp) struct journal j = {0};
+	int rc = journal_load(c, &j, err);
+	if (rc <= 0)
+		return rc;
+	size_t open = open_steps(&j);
 	fprintf(c->out, "recover: run %d of lab %s was interrupted (%zu step%s not finished)\n",
 		j.pid, j.lab, open, open == 1 ? "" : "s");
 	for (size_t i = 0; i < j.n; i++)

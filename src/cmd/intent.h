@@ -40,4 +40,8 @@ int intent_finish(struct intent *in, bool failed, struct lv_error *err);
  * longer has, if they are this lab's. Prints each removal on c->out. */
 int intent_recover(struct ctx *c, bool everything, struct lv_error *err);
 
+/* For `plan`: whether an interrupted run left a journal (1) or not (0), with
+ * its pid and how many of its steps did not finish. */
+int intent_pending(struct ctx *c, int *ret_pid, size_t *ret_open, struct lv_error *err);
+
 #endif

@@ -201,6 +201,16 @@ int cmd_plan(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	_cleanup_(plan_freep) struct plan *p = NULL;
 	if (first < 0 || make_plan(c, argc - first, argv + first, &p, err) < 0)
 		return -1;
+	int pid;
+	size_t open;
+	int pending = intent_pending(c, &pid, &open, err);
+	if (pending < 0)
+		return -1;
+	if (pending)
+		fprintf(c->out,
+			"! run %d of lab %s was interrupted (%zu step%s not finished): up first "
+			"removes what it left half-made\n",
+			pid, c->lab->name, open, open == 1 ? "" : "s");
 	for (size_t i = 0; i < p->n_steps; i++) {
 		_cleanup_free_ char *what = plan_step_describe(c->lab, &p->steps[i]);
 		fprintf(c->out, "%s %s\n", p->steps[i].op == STEP_RESTART_NEEDED ? "!" : "+", what);
