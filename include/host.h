@@ -9,6 +9,15 @@
  * $XDG_STATE_HOME/labvirt or ~/.local/state/labvirt. Created 0711. */
 int host_state_dir(char **ret_dir, struct lv_error *err);
 
+/* Files of the state directory (the intent journal, ...). Written atomically:
+ * a temporary file (mode 0600) written and fsynced, renamed over NAME, the
+ * directory fsynced. Reading an absent file gives *ret = NULL and 0; removing
+ * one is not an error. */
+int host_state_write(const char *state_dir, const char *name, const char *data,
+		     struct lv_error *err);
+int host_state_read(const char *state_dir, const char *name, char **ret, struct lv_error *err);
+int host_state_remove(const char *state_dir, const char *name, struct lv_error *err);
+
 /* Takes the lab's lock (flock on STATE/LAB.lock) for `what` ("up", ...). When
  * another labvirt holds it, calls waiting(holder, ctx) once and then waits. */
 struct host_lock;

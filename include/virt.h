@@ -19,6 +19,8 @@ static inline void virt_closep(struct virt **v)
 }
 const char *virt_uri(const struct virt *v);
 bool virt_network_driver(const struct virt *v);
+/* Whether the connection still answers (false once the daemon is gone). */
+bool virt_alive(const struct virt *v);
 /* Whether the connection is to this host (a local bridge can be checked). */
 bool virt_is_local(const struct virt *v);
 /* ACCEL_KVM when the hypervisor offers KVM, else ACCEL_TCG. */

@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #include "cmd.h"
+#include "journal.h"
 
 #define URI "test:///default"
 
@@ -197,6 +199,8 @@ static void test_fault_undoes(const char *dir)
 	unsetenv("LABVIRT_FAIL_STEP");
 	_cleanup_free_ char *vol = xasprintf("%s/pool/lc-b-virtio0.qcow2", dir);
 	check(!file_exists(vol), "the undone volume is gone", vol);
+	_cleanup_free_ char *journal = xasprintf("%s/state/lc.journal", tmp);
+	check(!file_exists(journal), "a run that undid everything leaves no journal", journal);
 	expect(RUN(dir, "plan"), 0, NULL, "", "plan after the failed up");
 }
 
@@ -301,6 +305,147 @@ static void test_foreign_volume(const char *dir)
 	unlink(vol);
 }
 
+/* The journal's text form: a round trip keeps every field, blanks and
+ * escapes included; what is not a journal is refused with its line. */
+static void test_journal_text(void)
+{
+	struct journal j = {.lab = xstrdup("lc"), .pid = 77};
+	journal_add(&j, &(struct journal_entry){.kind = JOURNAL_VOLUME,
+						.prepare = true,
+						.step = "create volume /p/v for a/virtio0",
+						.name = "/p/odd\tname\\with\nbreaks",
+						.owner = "lc/a/virtio0",
+						.storage = "local",
+						.temp = "/p/.v.part-77"});
+	journal_add(
+	    &j, &(struct journal_entry){
+		    .kind = JOURNAL_START, .done = true, .step = "start domain a", .name = "a"});
+	_cleanup_free_ char *text = journal_format(&j);
+	check(streq(text, "labvirt journal 1\nlab\tlc\npid\t77\n"
+			  "begun\tvolume\tprepare\tcreate volume /p/v for a/virtio0\t"
+			  "/p/odd\\tname\\\\with\\nbreaks\tlc/a/virtio0\tlocal\t/p/.v.part-77\t\n"
+			  "done\tstart\t-\tstart domain a\ta\t\t\t\t\n"),
+	      "the journal's text, escaped", text);
+	struct journal back = {0};
+	struct lv_error err = {0};
+	int rc = journal_parse(text, "J", &back, &err);
+	_cleanup_free_ char *again = rc == 0 ? journal_format(&back) : NULL;
+	check(rc == 0 && streq(again, text) && back.n == 2 && back.entries[0].prepare &&
+		  !back.entries[0].done && streq(back.entries[0].name, j.entries[0].name) &&
+		  !back.entries[1].owner && back.entries[1].done,
+	      "the journal reads back as written", err.msg);
+	journal_clear(&back);
+	journal_clear(&j);
+	const char *bad[][2] = {
+	    {"", "J: not a complete labvirt journal"},
+	    {"labvirt journal 2\n", "J:1: not a labvirt journal"},
+	    {"labvirt journal 1\nlab\tlc\n", "J: not a complete labvirt journal"},
+	    {"labvirt journal 1\nlab\tlc\npid\t-1\n", "J:3: not a journal line"},
+	    {"labvirt journal 1\nlab\tlc\npid\t1\nbegun\tdisk\t-\ts\tn\t\t\t\t\n",
+	     "J:4: not a journal entry"},
+	    {"labvirt journal 1\nlab\tlc\npid\t1\nbegun\tstart\t-\ts\tn\t\t\t\n",
+	     "J:4: not a journal entry"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		err = (struct lv_error){0};
+		rc = journal_parse(bad[i][0], "J", &back, &err);
+		check(rc < 0 && streq(err.msg, bad[i][1]), bad[i][1], err.msg);
+	}
+}
+
+static void write_journal(const char *text)
+{
+	_cleanup_free_ char *path = xasprintf("%s/state/lc.journal", tmp);
+	lv_write_file_atomic(path, text, strlen(text), 0600, NULL);
+}
+
+static bool journal_left(void)
+{
+	_cleanup_free_ char *path = xasprintf("%s/state/lc.journal", tmp);
+	return file_exists(path);
+}
+
+/* What a run killed while it made a's volume leaves (its temporary file, the
+ * volume renamed but not recorded as done): the next up removes both and makes
+ * the volume again; the journal goes. */
+static void test_journal_up_recovers(const char *dir)
+{
+	_cleanup_free_ char *vol = xasprintf("%s/pool/lc-a-virtio0.qcow2", dir);
+	_cleanup_free_ char *part = xasprintf("%s/pool/.lc-a-virtio0.qcow2.part-4242", dir);
+	_cleanup_free_ char *pool = xasprintf("%s/pool", dir);
+	mkdir(pool, 0711);
+	lv_write_file_atomic(part, "half", 4, 0600, NULL);
+	lv_write_file_atomic(vol, "half-made", 9, 0600, NULL);
+	setxattr(vol, "user.labvirt.owner", "lc/a/virtio0", 12, 0);
+	_cleanup_free_ char *j = xasprintf(
+	    "labvirt journal 1\nlab\tlc\npid\t4242\n"
+	    "done\tnetwork\t-\tcreate network labvirt-lc-lvtest0 (bridge lvtest0, "
+	    "nat)\tlabvirt-lc-lvtest0\t\t\t\t\n"
+	    "begun\tvolume\t-\tcreate volume %s for a/virtio0\t%s\tlc/a/virtio0\tlocal\t%s\t\n",
+	    vol, vol, part);
+	write_journal(j);
+	struct result r = RUN(dir, "plan", "a");
+	check(r.code == 0 && startswith(r.out, "! run 4242 of lab lc was interrupted (1 step not "
+					       "finished): up first removes what it left "
+					       "half-made\n"),
+	      "plan says an interrupted run left a journal", r.out);
+	result_free(&r);
+	_cleanup_free_ char *out =
+	    xasprintf("recover: run 4242 of lab lc was interrupted (1 step not finished)\n"
+		      "recover: removed temporary file %s\n"
+		      "recover: removed half-made volume %s\n"
+		      "create network labvirt-lc-lvtest0 (bridge lvtest0, nat)\n"
+		      "create volume %s for a/virtio0\ndefine domain a\nstart domain a\n"
+		      "lab lc is up: 1 of 2 guests running\n",
+		      part, vol, vol);
+	expect(RUN(dir, "up", "a"), 0, out, "", "up removes what a killed run left half-made");
+	check(!journal_left(), "the journal is gone after up", NULL);
+	check(!file_exists(part), "no temporary file is left", part);
+	char *data = lv_read_file(vol, NULL);
+	check(data && memcmp(data, "QFI\xfb", 4) == 0, "the volume is made again (a qcow2)", vol);
+	free(data);
+}
+
+/* The journal names a guest the layout no longer has (z, removed from the
+ * layout after the killed run): destroy of the whole lab removes its domain
+ * and volume too, as they are the lab's; a bad journal stops both commands. */
+static void test_journal_destroy_named(const char *src, const char *dir)
+{
+	_cleanup_free_ char *from = xasprintf("%s/lab/b.conf", src);
+	_cleanup_free_ char *zconf = xasprintf("%s/z.conf", dir);
+	char *b = lv_read_file(from, NULL);
+	char *z = xasprintf("name: z\n%s", strchr(b, '\n') + 1);
+	lv_write_file_atomic(zconf, z, strlen(z), 0644, NULL);
+	free(b), free(z);
+	expect(RUN(dir, "up", "z"), 0, NULL, "", "up z");
+	unlink(zconf);
+	_cleanup_free_ char *vol = xasprintf("%s/pool/lc-z-virtio0.qcow2", dir);
+	_cleanup_free_ char *j = xasprintf(
+	    "labvirt journal 1\nlab\tlc\npid\t4243\n"
+	    "done\tvolume\t-\tcreate volume %s for z/virtio0\t%s\tlc/z/virtio0\tlocal\t\t\n"
+	    "done\tdomain\t-\tdefine domain z\tz\t\t\t\t\n"
+	    "begun\tstart\t-\tstart domain z\tz\t\t\t\t\n",
+	    vol, vol);
+	write_journal("labvirt journal 1\nlab\tlc\nbogus\n");
+	_cleanup_free_ char *bad = xasprintf(
+	    "labvirt: recover: remove or repair it: %s/state/lc.journal:3: not a journal line\n",
+	    tmp);
+	expect(RUN(dir, "up"), 1, "", bad, "up stops at a journal it cannot read");
+	expect(RUN(dir, "destroy", "--yes"), 1, "", bad, "so does destroy");
+	write_journal(j);
+	_cleanup_free_ char *out =
+	    xasprintf("recover: run 4243 of lab lc was interrupted (1 step not finished)\n"
+		      "recover: removed domain z\n"
+		      "recover: removed left volume %s\n"
+		      "removed domain a\nremoved volume %s/pool/lc-a-virtio0.qcow2\n"
+		      "removed network labvirt-lc-lvtest0\nlab lc: destroyed\n",
+		      vol, dir);
+	expect(RUN(dir, "destroy", "--yes"), 0, out, "",
+	       "destroy removes what the journal names, beyond the layout");
+	check(!journal_left(), "the journal is gone after destroy", NULL);
+	check(!file_exists(vol), "z's volume is gone", vol);
+}
+
 /* A child holds the lab's lock for a moment; `down` says who holds it and
  * waits for it rather than failing. */
 static void test_lock_waits(const char *dir)
@@ -351,6 +496,9 @@ int main(int argc, char **argv)
 	test_fault_undoes(dir);
 	test_destroy_all(dir);
 	test_parallel_undo(dir);
+	test_journal_text();
+	test_journal_up_recovers(dir);
+	test_journal_destroy_named(argv[1], dir);
 	test_host_bridge_missing(hostbr);
 	test_missing_iso(iso);
 	test_foreign_volume(iso);

@@ -56,6 +56,37 @@ int host_state_dir(char **ret_dir, struct lv_error *err)
 	return 0;
 }
 
+int host_state_write(const char *state_dir, const char *name, const char *data,
+		     struct lv_error *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", state_dir, name);
+	if (lv_write_file_atomic(path, data, strlen(data), 0600, err) < 0)
+		return -1;
+	/* The rename itself must outlast a crash too. */
+	_cleanup_close_ int dir = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0 || fsync(dir) < 0)
+		return lv_fail_errno(err, errno, "cannot sync '%s'", state_dir);
+	return 0;
+}
+
+int host_state_read(const char *state_dir, const char *name, char **ret, struct lv_error *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", state_dir, name);
+	char *text = lv_read_file(path, NULL);
+	if (!text && errno != ENOENT)
+		return lv_fail_errno(err, errno, "cannot read '%s'", path);
+	*ret = text;
+	return 0;
+}
+
+int host_state_remove(const char *state_dir, const char *name, struct lv_error *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", state_dir, name);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return lv_fail_errno(err, errno, "cannot remove '%s'", path);
+	return 0;
+}
+
 struct host_lock {
 	int fd;
 };

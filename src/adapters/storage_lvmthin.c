@@ -5,7 +5,9 @@
  * volume: with clone=full into the disk's own volume, else once into a base
  * volume "LAB-base-<hash>" (tag "labvirt-base:LAB") of which each disk is a
  * thin snapshot, as Proxmox does for templates. What a failed create made is
- * removed again. */
+ * removed again. A base volume is written under the tag "labvirt-part:LAB" and
+ * takes its base tag only once complete: one that a killed run left half
+ * written is never cloned, and the next create or remove of the lab removes it. */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 #include "host.h"
 #include "lvm.h"
 #include "storage.h"
+
+#define LVM_TAG_PART "labvirt-part:" /* + "LAB": a base volume still being written */
 
 /* What lvm2 says about the storage's volume group and pool. */
 struct pool_state {
@@ -193,6 +197,30 @@ static int lv_create_from(const struct lab_storage *s, const char *name, uint64_
 	return -1;
 }
 
+/* Once the image is in: the part tag becomes the base tag (one lvm2 commit). */
+static int base_complete(const struct lab_storage *s, const char *name, const char *part_tag,
+			 const char *base_tag, struct lv_error *err)
+{
+	_cleanup_free_ char *full = xasprintf("%s/%s", s->vgname, name);
+	char *argv[] = {"lvchange", "--deltag", (char *)part_tag, "--addtag", (char *)base_tag,
+			full,       NULL};
+	if (run(argv, NULL, err) == 0)
+		return 0;
+	lv_remove(s->vgname, name, NULL);
+	return lv_prefix(err, "tag '%s'", full);
+}
+
+/* Removes the lab's base volumes that a killed run left half written. */
+static int remove_parts(const struct pool_state *st, const char *lab, struct lv_error *err)
+{
+	_cleanup_free_ char *part_tag = xasprintf(LVM_TAG_PART "%s", lab);
+	for (size_t i = 0; i < st->n; i++)
+		if (lvm_lv_has_tag(&st->lvs[i], part_tag) &&
+		    lv_remove(st->s->vgname, st->lvs[i].name, err) < 0)
+			return -1;
+	return 0;
+}
+
 /* The base volume's name for an image: it changes when the image does. */
 static int base_name(const struct storage_vol *v, char **ret, struct lv_error *err)
 {
@@ -223,13 +251,19 @@ static int create_linked(const struct pool_state *st, const struct storage_vol *
 	if (base_name(v, &base, err) < 0)
 		return -1;
 	_cleanup_free_ char *base_tag = xasprintf(LVM_TAG_BASE "%s", lab);
+	_cleanup_free_ char *part_tag = xasprintf(LVM_TAG_PART "%s", lab);
+	if (remove_parts(st, lab, err) < 0)
+		return lv_prefix(err, "remove a half-written base volume");
 	const struct lvm_lv *old = lvm_find_lv(st->lvs, st->n, base);
+	if (old && lvm_lv_has_tag(old, part_tag))
+		old = NULL; /* removed just now */
 	if (old && !lvm_lv_has_tag(old, base_tag))
 		return lv_fail(err, LV_EXIT_USAGE,
 			       "'%s/%s' exists and is not labvirt's: left alone", s->vgname, base);
 	uint64_t base_size = old ? old->size : round_up(img->virtual_size, st->vg.extent);
 	if (!old &&
-	    lv_create_from(s, base, img->virtual_size, base_tag, v->import_from, img, err) < 0)
+	    (lv_create_from(s, base, img->virtual_size, part_tag, v->import_from, img, err) < 0 ||
+	     base_complete(s, base, part_tag, base_tag, err) < 0))
 		return lv_prefix(err, "base volume '%s'", base);
 	_cleanup_argv_ char **snap = lvm_cmd_snapshot(s->vgname, base, lv_name_of(v), tag);
 	_cleanup_argv_ char **grow = lvm_cmd_extend(s->vgname, lv_name_of(v), size);
@@ -301,6 +335,8 @@ static int lvmthin_remove(const struct storage_vol *v, struct lv_error *err)
 		rc = lv_remove(s->vgname, lv->name, err);
 	if (rc == 0 && lv && lv->origin[0] && base_unused(&st, lv->origin, lv->name, base_tag))
 		rc = lv_remove(s->vgname, lv->origin, err);
+	if (rc == 0)
+		rc = remove_parts(&st, lab, err);
 	pool_state_clear(&st);
 	return rc;
 }

@@ -1114,3 +1114,10 @@ void virt_watch_free(struct virt_watch *w)
 	virConnectDomainEventDeregisterAny(w->v->conn, w->id);
 	free(w);
 }
+
+/* ---- added for issue 5 (faults): is the daemon still there? ---- */
+
+bool virt_alive(const struct virt *v)
+{
+	return v && v->conn && virConnectIsAlive(v->conn) == 1;
+}

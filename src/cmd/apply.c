@@ -1,12 +1,18 @@
 /* apply.c - carries out a plan: bridges and networks first, then each guest's
  * steps in order, the guests side by side; when one fails, it undoes in reverse
- * plan order everything this run made, and names the step that failed. */
+ * plan order everything this run made, and names the step that failed. Each
+ * step is recorded in the intent journal (intent.c) before its side effect and
+ * marked done after, so that a run killed half-way can be recovered. */
+#include <errno.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <string.h>
-
+#include <sys/stat.h>
 #include <time.h>
 
 #include "apply.h"
+#include "hooks.h"
+#include "intent.h"
 #include "prepare.h"
 #include "render.h"
 #include "storage.h"
@@ -15,30 +21,122 @@
 struct undo {
 	struct plan_step step;
 	char *old_xml; /* STEP_DOMAIN_REDEFINE: the definition it replaced */
+	size_t entry;  /* its intent journal entry, or NO_ENTRY */
 };
+
+#define NO_ENTRY ((size_t)-1)
 
 struct run {
 	struct ctx *c;
 	struct plan *plan;
 	struct undo *undo;
 	size_t n_undo;
+	struct intent intent;
+	char **new_dirs; /* storage directories this run is the first to need */
+	size_t n_new_dirs;
 };
 
+static bool to_prepare(const struct lab *lab, const struct plan_step *s);
+
+/* ---- the intent journal entry of a step ---- */
+
+static bool has_entry(const struct plan_step *s)
+{
+	/* A fetch is done before the plan; a preparation is recorded on its
+	 * volume's entry ("prepare"), done once prepared. */
+	return s->op != STEP_RESTART_NEEDED && s->op != STEP_IMAGE_FETCH &&
+	       s->op != STEP_VOLUME_PREPARE;
+}
+
+/* Fills e (strings owned by the caller's buffers in *owned, freed after). */
+static void step_entry(struct run *r, const struct plan_step *s, struct journal_entry *e,
+		       char **owned)
+{
+	const struct lab *lab = r->c->lab;
+	const struct lab_guest *g = &lab->guests[s->guest];
+	*e = (struct journal_entry){.step = owned[0] = plan_step_describe(lab, s)};
+	switch (s->op) {
+	case STEP_NETWORK_CREATE:
+	case STEP_NETWORK_START:
+		e->kind = JOURNAL_NETWORK;
+		e->name = owned[1] = lab_network_name(lab, &lab->bridges[s->bridge]);
+		break;
+	case STEP_BRIDGE_CREATE:
+		e->kind = JOURNAL_BRIDGE;
+		e->name = lab->bridges[s->bridge].name;
+		break;
+	case STEP_VOLUME_CREATE: {
+		const struct lab_disk *d = &g->disks[s->disk];
+		const struct lab_storage *st = lab_find_storage(lab, d->storage);
+		e->kind = JOURNAL_VOLUME;
+		e->name = owned[1] = lab_disk_path(lab, g, d);
+		e->owner = owned[2] = xasprintf("%s/%s/%s", lab->name, g->name, d->key);
+		e->storage = d->storage;
+		e->prepare = to_prepare(lab, s);
+		if (st && st->type == STORAGE_DIR)
+			e->temp = owned[3] = journal_dir_temp(e->name, (int)getpid());
+		break;
+	}
+	case STEP_DOMAIN_DEFINE:
+	case STEP_DOMAIN_REDEFINE:
+	case STEP_DOMAIN_START:
+		e->kind = s->op == STEP_DOMAIN_START ? JOURNAL_START : JOURNAL_DOMAIN;
+		e->name = g->name;
+		e->uuid = owned[2] = xstrdup(g->uuid);
+		break;
+	case STEP_IMAGE_FETCH:
+	case STEP_VOLUME_PREPARE:
+	case STEP_RESTART_NEEDED:
+		break;
+	}
+}
+
+static int do_step(struct run *r, const struct plan_step *s, struct undo *u, struct lv_error *err);
+static int undo_step(struct run *r, struct undo *u);
+
+/* One step: the test hooks, the journal entry before (with its identity) and
+ * after ("done"; a volume to prepare is done once prepared), the side effect
+ * between. A step that fails while the daemon still answers made nothing (each
+ * adapter call cleans up after itself), so its entry goes. */
 static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
 		      struct lv_error *err)
+{
+	*u = (struct undo){.step = *s, .entry = NO_ENTRY};
+	char *owned[4] = {0};
+	struct journal_entry e;
+	step_entry(r, s, &e, owned);
+	int rc = 0;
+	hook_pause(r->c->errout, e.step);
+	if (hook_fail(e.step))
+		rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
+	if (rc == 0 && has_entry(s))
+		rc = intent_begin(&r->intent, &e, &u->entry, err);
+	if (rc == 0) {
+		hook_kill(e.step, HOOK_BEFORE, NULL, NULL);
+		if (e.kind == JOURNAL_VOLUME)
+			hook_kill(e.step, HOOK_DURING, e.temp, e.name);
+		rc = do_step(r, s, u, err);
+	}
+	if (rc == 0)
+		hook_kill(e.step, HOOK_AFTER, NULL, NULL);
+	if (rc == 0 && u->entry != NO_ENTRY && !e.prepare &&
+	    intent_done(&r->intent, u->entry, err) < 0) {
+		undo_step(r, u); /* not recorded as done: not kept either */
+		free(u->old_xml);
+		rc = -1;
+	} else if (rc < 0 && u->entry != NO_ENTRY && virt_alive(r->c->virt))
+		intent_undone(&r->intent, u->entry);
+	for (size_t i = 0; i < ARRAY_SIZE(owned); i++)
+		free(owned[i]);
+	return rc;
+}
+
+static int do_step(struct run *r, const struct plan_step *s, struct undo *u, struct lv_error *err)
 {
 	struct ctx *c = r->c;
 	const struct lab *lab = c->lab;
 	const struct lab_guest *g = &lab->guests[s->guest];
 	const struct lab_bridge *br = &lab->bridges[s->bridge];
-	*u = (struct undo){.step = *s};
-
-	const char *fault = getenv("LABVIRT_FAIL_STEP"); /* fault injection for tests */
-	if (fault && *fault) {
-		_cleanup_free_ char *what = plan_step_describe(lab, s);
-		if (streq(fault, what))
-			return lv_fail(err, LV_EXIT_FAIL, "injected fault");
-	}
 	switch (s->op) {
 	case STEP_NETWORK_CREATE: {
 		_cleanup_free_ char *xml = NULL;
@@ -77,7 +175,7 @@ static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
 	return 0;
 }
 
-static void undo_step(struct run *r, struct undo *u)
+static int undo_step(struct run *r, struct undo *u)
 {
 	struct ctx *c = r->c;
 	const struct lab *lab = c->lab;
@@ -117,10 +215,23 @@ static void undo_step(struct run *r, struct undo *u)
 		break;
 	}
 	_cleanup_free_ char *what = plan_step_describe(lab, s);
+	if (rc == 0 && u->entry != NO_ENTRY)
+		intent_undone(&r->intent, u->entry);
 	if (rc < 0)
 		fprintf(c->errout, "labvirt: cannot undo '%s': %s\n", what, err.msg);
 	else if (s->op != STEP_NETWORK_START && s->op != STEP_RESTART_NEEDED)
 		fprintf(c->errout, "undone: %s\n", what);
+	return rc;
+}
+
+/* "up: STEP: why", and when the daemon went away, that it did. */
+static int step_failed(struct run *r, const struct plan_step *s, struct lv_error *err)
+{
+	_cleanup_free_ char *what = plan_step_describe(r->c->lab, s);
+	if (s->op != STEP_BRIDGE_CREATE && s->op != STEP_VOLUME_CREATE && !virt_alive(r->c->virt))
+		return lv_prefix(err, "up: %s: the libvirt daemon (%s) is gone", what,
+				 virt_uri(r->c->virt));
+	return lv_prefix(err, "up: %s", what);
 }
 
 static int run_step(struct run *r, size_t i, struct lv_error *err)
@@ -129,7 +240,7 @@ static int run_step(struct run *r, size_t i, struct lv_error *err)
 	_cleanup_free_ char *what = plan_step_describe(r->c->lab, s);
 	if (apply_step(r, s, &r->undo[r->n_undo], err) < 0) {
 		free(r->undo[r->n_undo].old_xml);
-		return lv_prefix(err, "up: %s", what);
+		return step_failed(r, s, err);
 	}
 	r->n_undo++;
 	fprintf(r->c->out, "%s%s\n", s->op == STEP_RESTART_NEEDED ? "note: " : "", what);
@@ -170,8 +281,21 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (rc == 0 && n)
-		rc = prepare_disks(disks, n, ctx_accel(r->c) == ACCEL_TCG, err);
+	if (rc == 0 && n) {
+		hook_pause(r->c->errout, "prepare disks");
+		if (hook_fail("prepare disks"))
+			rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
+		if (rc == 0)
+			hook_kill("prepare disks", HOOK_BEFORE, NULL, NULL);
+		if (rc == 0)
+			rc = prepare_disks(disks, n, ctx_accel(r->c) == ACCEL_TCG, err);
+		if (rc == 0) /* prepared, not yet recorded as done */
+			hook_kill("prepare disks", HOOK_AFTER, NULL, NULL);
+	}
+	/* Now the new volumes are complete; before, the next run remakes them. */
+	for (size_t i = 0; i < r->n_undo && rc == 0; i++)
+		if (r->undo[i].step.op == STEP_VOLUME_CREATE && r->undo[i].entry != NO_ENTRY)
+			rc = intent_done(&r->intent, r->undo[i].entry, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	size_t prepared = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -187,7 +311,7 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	if (rc < 0 && n && !strstr(err->msg, "up: "))
-		lv_prefix(err, "up: prepare");
+		lv_prefix(err, "up: prepare disks");
 	return rc;
 }
 
@@ -227,8 +351,7 @@ static void chain_run(struct pool *p, struct chain *ch)
 		if (apply_step(p->r, s, &ch->undo[ch->n_done], &ch->err) == 0)
 			continue;
 		free(ch->undo[ch->n_done].old_xml);
-		_cleanup_free_ char *what = plan_step_describe(p->r->c->lab, s);
-		lv_prefix(&ch->err, "up: %s", what);
+		step_failed(p->r, s, &ch->err);
 		ch->failed = true;
 		return;
 	}
@@ -298,18 +421,80 @@ static int apply_guests(struct run *r, const bool *done, struct lv_error *err)
 	return rc;
 }
 
+/* The dir storages' directories that do not exist yet: a volume step makes
+ * them, and the undo removes them again (when empty). */
+static void note_new_dirs(struct run *r)
+{
+	const struct lab *lab = r->c->lab;
+	r->new_dirs = xcalloc(r->plan->n_steps, sizeof(char *));
+	for (size_t i = 0; i < r->plan->n_steps; i++) {
+		const struct plan_step *s = &r->plan->steps[i];
+		const struct lab_guest *g = &lab->guests[s->guest];
+		if (s->op != STEP_VOLUME_CREATE)
+			continue;
+		const struct lab_storage *st = lab_find_storage(lab, g->disks[s->disk].storage);
+		_cleanup_free_ char *path = lab_disk_path(lab, g, &g->disks[s->disk]);
+		if (!st || st->type != STORAGE_DIR || !path)
+			continue;
+		char *dir = xstrdup(dirname(path));
+		struct stat sb;
+		bool seen = stat(dir, &sb) == 0 || errno != ENOENT;
+		for (size_t k = 0; k < r->n_new_dirs && !seen; k++)
+			seen = streq(r->new_dirs[k], dir);
+		if (seen)
+			free(dir);
+		else
+			r->new_dirs[r->n_new_dirs++] = dir;
+	}
+}
+
+static void remove_new_dirs(struct run *r)
+{
+	for (size_t k = 0; k < r->n_new_dirs; k++)
+		if (rmdir(r->new_dirs[k]) == 0)
+			fprintf(r->c->errout, "undone: create directory %s\n", r->new_dirs[k]);
+}
+
+/* Undoes in reverse plan order. Once a guest's step cannot be undone (the
+ * daemon gone, say: its domain still runs), what that step stands on stays:
+ * the guest's earlier steps (its volumes) and the network. The journal keeps
+ * them for the next run. */
+static void undo_all(struct run *r)
+{
+	_cleanup_free_ bool *stuck = xcalloc(r->c->lab->n_guests, sizeof(bool));
+	bool any = false;
+	while (r->n_undo > 0) {
+		struct undo *u = &r->undo[--r->n_undo];
+		bool shared = is_shared(&u->step);
+		if (shared ? any : stuck[u->step.guest]) {
+			_cleanup_free_ char *what = plan_step_describe(r->c->lab, &u->step);
+			fprintf(r->c->errout, "kept: %s (what stands on it could not be undone)\n",
+				what);
+			continue;
+		}
+		if (undo_step(r, u) < 0 && !shared)
+			stuck[u->step.guest] = any = true;
+	}
+}
+
 static int apply(struct run *r, struct lv_error *err)
 {
 	r->undo = xcalloc(r->plan->n_steps, sizeof(*r->undo));
 	_cleanup_free_ bool *done = xcalloc(r->plan->n_steps, sizeof(bool));
+	note_new_dirs(r);
 	int rc = prepare_phase(r, done, err);
 	for (size_t i = 0; i < r->plan->n_steps && rc == 0; i++)
 		rc = done[i] || !is_shared(&r->plan->steps[i]) ? 0 : run_step(r, i, err);
 	if (rc == 0)
 		rc = apply_guests(r, done, err);
-	if (rc < 0)
-		while (r->n_undo > 0)
-			undo_step(r, &r->undo[--r->n_undo]);
+	if (rc < 0) {
+		undo_all(r);
+		remove_new_dirs(r);
+	}
+	/* Kept when something could not be undone (the daemon gone, say). */
+	struct lv_error ferr = {0};
+	if (intent_finish(&r->intent, rc < 0, &ferr) < 0)
+		fprintf(r->c->errout, "labvirt: %s\n", ferr.msg);
 	return rc;
 }
 
@@ -318,11 +503,16 @@ static void run_free(struct run *r)
 	for (size_t i = 0; i < r->n_undo; i++)
 		free(r->undo[i].old_xml);
 	free(r->undo);
+	for (size_t k = 0; k < r->n_new_dirs; k++)
+		free(r->new_dirs[k]);
+	free(r->new_dirs);
+	intent_clear(&r->intent);
 }
 
 int apply_plan(struct ctx *c, struct plan *p, struct lv_error *err)
 {
 	struct run r = {.c = c, .plan = p};
+	intent_init(&r.intent, c);
 	int rc = apply(&r, err);
 	run_free(&r);
 	return rc;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "intent.h"
 #include "storage.h"
 
 static int confirm(struct ctx *c, const bool *sel, bool yes, struct lv_error *err)
@@ -105,7 +106,8 @@ int cmd_destroy(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	_cleanup_free_ bool *sel = NULL;
 	if (first < 0 || ctx_connect(c, err) < 0 ||
 	    ctx_select(c, argc - first, argv + first, &sel, err) < 0 ||
-	    confirm(c, sel, yes, err) < 0 || ctx_lock(c, "destroy", &lock, err) < 0)
+	    confirm(c, sel, yes, err) < 0 || ctx_lock(c, "destroy", &lock, err) < 0 ||
+	    intent_recover(c, argc - first == 0, err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->lab->n_guests; i++)
 		if (sel[i] && remove_guest(c, &c->lab->guests[i], err) < 0)

@@ -1,5 +1,6 @@
 /* main.c - the verb table, global options, and the one place errors are
  * printed. Exit codes: 0 done, 1 failed, 2 usage or layout error. */
+#include <signal.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -135,6 +136,10 @@ int main(int argc, char **argv)
 	    .errout = stderr,
 	};
 	struct lv_error err = {0};
+	/* A libvirt daemon that goes away closes the socket under the client
+	 * library, whose next write would kill us with SIGPIPE before any message:
+	 * the write fails instead, and the step says the daemon is gone. */
+	signal(SIGPIPE, SIG_IGN);
 	int rc = run(argc, argv, &c, &err);
 	fflush(stdout);
 	if (rc < 0)

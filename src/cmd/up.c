@@ -1,11 +1,14 @@
 /* up.c - `labvirt up` and `labvirt plan`: compare the lab with what exists,
  * then (up) apply the difference. A failed step undoes, in reverse order,
  * everything this run made. */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "apply.h"
 #include "fetch.h"
+#include "intent.h"
 #include "storage.h"
 
 static int check_file(struct ctx *c, const struct lab_guest *g, const char *what, const char *path,
@@ -14,7 +17,27 @@ static int check_file(struct ctx *c, const struct lab_guest *g, const char *what
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 		return 0;
-	fprintf(c->errout, "%s: %s '%s' is missing: %s\n", g->name, what, path, hint);
+	if (errno == EACCES)
+		fprintf(c->errout, "%s: %s '%s' cannot be reached: %s\n", g->name, what, path,
+			strerror(errno));
+	else
+		fprintf(c->errout, "%s: %s '%s' is missing: %s\n", g->name, what, path, hint);
+	return 1;
+}
+
+/* An image labvirt copies or clones itself must be readable by labvirt. */
+static int check_readable(struct ctx *c, const struct lab_guest *g, const char *what,
+			  const char *path, const char *hint)
+{
+	if (check_file(c, g, what, path, hint))
+		return 1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	fprintf(c->errout, "%s: %s '%s' cannot be read: %s\n", g->name, what, path,
+		strerror(errno));
 	return 1;
 }
 
@@ -33,8 +56,8 @@ static int missing_files(struct ctx *c, const struct lab_guest *g)
 		if (k->image)
 			continue; /* a catalogue image: `up` has fetched it (fetch.c) */
 		if (k->import_from)
-			n += check_file(c, g, what, k->import_from,
-					"put the image there or change import-from=");
+			n += check_readable(c, g, what, k->import_from,
+					    "put the image there or change import-from=");
 		else if (!k->allocate && path)
 			n += check_file(
 			    c, g, what, path,
@@ -153,6 +176,7 @@ int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return lv_fail(err, LV_EXIT_USAGE, "up: --timeout goes with --wait");
 	c->events = wait;
 	if (first < 0 || ctx_load(c, err) < 0 || ctx_lock(c, "up", &lock, err) < 0 ||
+	    ctx_connect(c, err) < 0 || intent_recover(c, false, err) < 0 ||
 	    fetch_selected(c, argc - first, argv + first, err) < 0 ||
 	    make_plan(c, argc - first, argv + first, &p, err) < 0)
 		return -1;
@@ -178,6 +202,16 @@ int cmd_plan(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	_cleanup_(plan_freep) struct plan *p = NULL;
 	if (first < 0 || make_plan(c, argc - first, argv + first, &p, err) < 0)
 		return -1;
+	int pid;
+	size_t open;
+	int pending = intent_pending(c, &pid, &open, err);
+	if (pending < 0)
+		return -1;
+	if (pending)
+		fprintf(c->out,
+			"! run %d of lab %s was interrupted (%zu step%s not finished): up first "
+			"removes what it left half-made\n",
+			pid, c->lab->name, open, open == 1 ? "" : "s");
 	for (size_t i = 0; i < p->n_steps; i++) {
 		_cleanup_free_ char *what = plan_step_describe(c->lab, &p->steps[i]);
 		fprintf(c->out, "%s %s\n", p->steps[i].op == STEP_RESTART_NEEDED ? "!" : "+", what);

@@ -612,6 +612,26 @@ e2e_daemon_stop() {
 	fi
 }
 
+# e2e_libvirtd_stop: stops the private libvirtd alone (virtlogd and the guests' QEMU
+# go on), as when the daemon goes away in the middle of a labvirt run.
+e2e_libvirtd_stop() {
+	local pid
+	pid=$(e2e_in_ns cat /run/libvirt/libvirtd.pid) || return 1
+	kill "$pid" || return 1 # the namespaces share the host's pids
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+
+# e2e_libvirtd_start: starts the private libvirtd again and waits until it answers.
+e2e_libvirtd_start() {
+	e2e_in_ns env LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" \
+		libvirtd -d -p /run/libvirt/libvirtd.pid || return 1
+	for _ in $(seq 300); do
+		e2e_in_ns virsh -c qemu:///system version >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # ---------------------------------------------------------------------------
 # Console
 

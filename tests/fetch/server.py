@@ -6,12 +6,15 @@ does not do Range). Usage: server.py DIR PORTFILE LOGFILE
   /cut/NAME    as /files/NAME, but a request that starts at byte 0 gets the
                full Content-Length and only the first half of the bytes, then
                the connection is closed: an interrupted transfer
+  /hold/NAME   as /cut/NAME, but the connection is held open after the first half
+               until DIR/.release exists (a client killed in the middle of it)
   anything else, or a missing file: 404
 
 Each request is logged as "PATH RANGE" (RANGE is "-" without one)."""
 import http.server
 import os
 import sys
+import time
 
 root, portfile, logfile = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -27,7 +30,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(logfile, "a") as log:
             log.write("%s %s\n" % (self.path, rng or "-"))
         parts = self.path.split("/")
-        if len(parts) != 3 or parts[1] not in ("files", "cut") or "/" in parts[2]:
+        if len(parts) != 3 or parts[1] not in ("files", "cut", "hold") or "/" in parts[2]:
             return self.fail(404)
         path = os.path.join(root, parts[2])
         if not os.path.isfile(path):
@@ -48,9 +51,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
-        if parts[1] == "cut" and start == 0:
+        if parts[1] in ("cut", "hold") and start == 0:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
+            while parts[1] == "hold" and not os.path.exists(os.path.join(root, ".release")):
+                time.sleep(0.1)
             self.close_connection = True
             return
         self.wfile.write(body)

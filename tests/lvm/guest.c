@@ -7,10 +7,13 @@
  *
  * Usage: lvmthin-guest IMAGES_DIR (raw.img: 4 MiB raw, pattern 0x5a in its
  * first MiB; disk.qcow2: 16 MiB virtual, pattern 0xa5 in its first MiB) */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "host.h"
 #include "lvm.h"
@@ -413,11 +416,129 @@ static void test_pool_full(const struct lab_storage *s)
 	      "create without the check: the pool fills up and the write fails");
 	check(lv_count() == before && !lv_line("t-l-virtio0"),
 	      "the half-written volume was removed");
+	struct storage_vol linked = vol(s, "n", 0, big, false);
+	rc = B->create(&linked, &err);
+	check(has_error(rc, &err, "base volume '") && lv_count() == before,
+	      "a linked clone whose base volume does not fit: no base, no clone left");
+	vol_clear(&linked);
 	rc = B->remove(&fill, &err);
 	check(rc == 0 && !lv_line("t-k-virtio0"), "remove works on the full pool (%s)", err.msg);
 	free(note);
 	unlink(big);
 	vol_clear(&fill);
+	vol_clear(&v);
+}
+
+static bool qemu_img_running(void)
+{
+	DIR *d = opendir("/proc");
+	bool found = false;
+	for (struct dirent *e; d && !found && (e = readdir(d));) {
+		_cleanup_free_ char *comm = xasprintf("/proc/%s/comm", e->d_name);
+		char *name =
+		    e->d_name[0] >= '0' && e->d_name[0] <= '9' ? lv_read_file(comm, NULL) : NULL;
+		found = name && startswith(name, "qemu-img");
+		free(name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* What labvirt killed (SIGKILL) in the middle of writing an image into a new
+ * volume leaves: the volume, made and tagged, half-written. The tag makes it
+ * labvirt's, so the next run (from its intent journal) removes it. */
+static void test_killed_write(const struct lab_storage *s)
+{
+	const char *big = "/tmp/kill.raw";
+	struct storage_vol v = vol(s, "m", 0, big, true);
+	struct lv_error err = {0};
+	size_t before = lv_count();
+	struct timespec tick = {0, 1000000L};
+	check(make_big_image(big) == 0, "a 40 MiB image made");
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(B->create(&v, &err) == 0 ? 0 : 1);
+	while (access(v.path, F_OK) < 0 && waitpid(pid, NULL, WNOHANG) == 0)
+		nanosleep(&tick, NULL);
+	bool killed = kill(pid, SIGKILL) == 0;
+	int status = 0;
+	waitpid(pid, &status, 0);
+	check(killed && WIFSIGNALED(status), "the run is killed while the image is written");
+	while (qemu_img_running()) /* its writer, orphaned, finishes on its own */
+		nanosleep(&tick, NULL);
+	bool exists = false, foreign = true;
+	int rc = B->query(&v, &exists, &foreign, &err);
+	check(rc == 0 && exists && !foreign, "the half-written volume is there and tagged as ours");
+	rc = B->remove(&v, &err);
+	check(rc == 0 && lv_count() == before, "removing it by its tag leaves nothing (%s)",
+	      err.msg);
+	unlink(big);
+	vol_clear(&v);
+}
+
+/* Waits until /dev/lvt has an entry starting with prefix, or pid has ended. */
+static void wait_for_lv(const char *prefix, pid_t pid)
+{
+	struct timespec tick = {0, 1000000L};
+	for (;;) {
+		DIR *d = opendir("/dev/lvt");
+		bool found = false;
+		for (struct dirent *e; d && !found && (e = readdir(d));)
+			found = startswith(e->d_name, prefix);
+		if (d)
+			closedir(d);
+		if (found || waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* Starts creating v in a child and kills it (SIGKILL) as soon as an LV whose
+ * name starts with prefix shows; waits for its orphaned writer to finish. */
+static bool kill_create(const struct storage_vol *v, const char *prefix)
+{
+	struct timespec tick = {0, 1000000L};
+	struct lv_error err = {0};
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(B->create(v, &err) == 0 ? 0 : 1);
+	wait_for_lv(prefix, pid);
+	bool killed = kill(pid, SIGKILL) == 0;
+	int status = 0;
+	waitpid(pid, &status, 0);
+	while (qemu_img_running())
+		nanosleep(&tick, NULL);
+	return killed && WIFSIGNALED(status);
+}
+
+/* Killed while the base volume of a linked clone is written: the base keeps
+ * its "labvirt-part:" tag, so it is never cloned; the next create replaces
+ * it, and a remove of the lab's volume (even one never made) removes it. */
+static void test_killed_base(const struct lab_storage *s)
+{
+	const char *big = "/tmp/base.raw";
+	struct storage_vol v = vol(s, "p", 0, big, false);
+	struct lv_error err = {0};
+	size_t before = lv_count();
+	check(make_big_image(big) == 0, "a 40 MiB image made for a linked clone");
+	check(kill_create(&v, "t-base-"), "the run is killed while the base volume is written");
+	_cleanup_free_ char *lvs = lvs_text();
+	check(strstr(lvs, "labvirt-part:t") && !strstr(lvs, "labvirt-base:t") &&
+		  !lv_line("t-p-virtio0"),
+	      "the half-written base carries the part tag, no base tag, and has no clone");
+	int rc = B->create(&v, &err);
+	_cleanup_free_ char *base = base_line();
+	check(rc == 0 && base && strstr(base, "labvirt-base:t") && lv_count() == before + 2,
+	      "the next create replaces it with a complete base and clones it (%s)", err.msg);
+	check(starts_with_pattern(v.path, 0x3c, MIB), "the clone reads the image's data");
+	rc = B->remove(&v, &err);
+	check(rc == 0 && lv_count() == before, "remove leaves nothing (%s)", err.msg);
+	check(kill_create(&v, "t-base-"), "killed again while the base volume is written");
+	rc = B->remove(&v, &err);
+	check(rc == 0 && lv_count() == before,
+	      "remove of the volume never made removes the half-written base (%s)", err.msg);
+	unlink(big);
 	vol_clear(&v);
 }
 
@@ -452,6 +573,8 @@ int main(int argc, char **argv)
 	test_missing(&s);
 	test_overcommit(&s);
 	test_tools_and_root(&s);
+	test_killed_write(&s);
+	test_killed_base(&s);
 	if (argc > 2 && streq(argv[2], "--dump")) {
 		struct storage_vol a = vol(&s, "dump", 0, NULL, false);
 		_cleanup_free_ char *qcow = xasprintf("%s/disk.qcow2", argv[1]);

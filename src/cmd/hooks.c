@@ -1,0 +1,60 @@
+/* hooks.c - the test hooks of `up` (hooks.h). */
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include "hooks.h"
+
+static bool env_is(const char *var, const char *value)
+{
+	const char *v = getenv(var);
+	return v && *v && streq(v, value);
+}
+
+bool hook_fail(const char *step)
+{
+	return env_is("LABVIRT_FAIL_STEP", step);
+}
+
+void hook_pause(FILE *errout, const char *step)
+{
+	const char *file = getenv("LABVIRT_PAUSE_FILE");
+	if (!env_is("LABVIRT_PAUSE_STEP", step) || !file || !*file)
+		return;
+	fprintf(errout, "labvirt: paused before '%s' until %s exists (test hook)\n", step, file);
+	fflush(errout);
+	struct timespec tick = {0, 50 * 1000000L};
+	while (access(file, F_OK) < 0)
+		nanosleep(&tick, NULL);
+}
+
+static void *kill_when_there(void *arg)
+{
+	char **paths = arg; /* read until the process dies: never freed */
+	struct timespec tick = {0, 1000000L};
+	for (;;) {
+		for (size_t i = 0; i < 2; i++)
+			if (paths[i] && access(paths[i], F_OK) == 0)
+				raise(SIGKILL);
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+void hook_kill(const char *step, enum hook_when when, const char *path1, const char *path2)
+{
+	static const char *const names[] = {
+	    [HOOK_BEFORE] = "before", [HOOK_DURING] = "during", [HOOK_AFTER] = "after"};
+	const char *at = getenv("LABVIRT_KILL_AT");
+	if (!env_is("LABVIRT_KILL_STEP", step) || !streq(at && *at ? at : "after", names[when]))
+		return;
+	if (when != HOOK_DURING || (!path1 && !path2))
+		raise(SIGKILL);
+	char **paths = xcalloc(2, sizeof(char *));
+	paths[0] = path1 ? xstrdup(path1) : NULL;
+	paths[1] = path2 ? xstrdup(path2) : NULL;
+	pthread_t t;
+	if (pthread_create(&t, NULL, kill_when_there, paths) != 0)
+		raise(SIGKILL);
+	pthread_detach(t);
+}

@@ -1,0 +1,24 @@
+/* hooks.h - test hooks of `up`, read from the environment, that make a step
+ * (named as `plan` prints it) fail, pause or die. Unset, they do nothing. */
+#ifndef HOOKS_H
+#define HOOKS_H
+
+#include <stdio.h>
+
+#include "lv.h"
+
+/* LABVIRT_FAIL_STEP=STEP: the step fails ("injected fault"). */
+bool hook_fail(const char *step);
+
+/* LABVIRT_PAUSE_STEP=STEP and LABVIRT_PAUSE_FILE=F: before the step, says so
+ * on errout and waits until F exists (a test stops the daemon meanwhile). */
+void hook_pause(FILE *errout, const char *step);
+
+/* LABVIRT_KILL_STEP=STEP and LABVIRT_KILL_AT=before|during|after (default
+ * after): labvirt raises SIGKILL on itself there. "during" waits, in a thread,
+ * until one of the paths (a volume's temporary or final name; NULL: none)
+ * exists while the step goes on; with no path it is "before". */
+enum hook_when { HOOK_BEFORE, HOOK_DURING, HOOK_AFTER };
+void hook_kill(const char *step, enum hook_when when, const char *path1, const char *path2);
+
+#endif
