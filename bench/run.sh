@@ -358,8 +358,8 @@ report() {
 		echo "| labvirt up | $(median lab.labvirt) | |"
 		echo "| floor (C, sequential) | $(median lab.floor) | $(ratio lab.labvirt lab.floor)x the floor |"
 		echo "| floor -j (C, a thread per guest) | $(median lab.floorj) | $(ratio lab.labvirt lab.floorj)x |"
-		echo "| virsh script | $(median lab.virsh) | $(ratio lab.virsh lab.labvirt)x faster |"
-		echo "| virt-install | $(median lab.virtinst) | $(ratio lab.virtinst lab.labvirt)x faster |"
+		echo "| virsh script | $(median lab.virsh) | $(ratio lab.virsh lab.labvirt)x faster (floor -j: $(ratio lab.virsh lab.floorj)x) |"
+		echo "| virt-install | $(median lab.virtinst) | $(ratio lab.virtinst lab.labvirt)x faster (floor -j: $(ratio lab.virtinst lab.floorj)x) |"
 		echo
 	fi
 	if want idle || want status50; then
