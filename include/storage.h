@@ -22,6 +22,11 @@ struct storage_usage {
 	double data_pct, meta_pct;
 };
 
+/* Test hook (tests/faults/kill.sh, LABVIRT_KILL_AT=during): when set, the dir
+ * backend calls it with a new volume's temporary path once the volume is
+ * complete there, just before it takes its own name. */
+extern void (*storage_before_rename)(const char *tmp);
+
 struct storage_backend {
 	const char *type;
 	/* exists: there is a volume at that path; foreign: it is not this tag's. */

@@ -20,6 +20,8 @@
 
 #define OWNER_XATTR "user.labvirt.owner"
 
+void (*storage_before_rename)(const char *tmp);
+
 static int dir_query(const struct storage_vol *v, bool *ret_exists, bool *ret_foreign,
 		     struct lv_error *err)
 {
@@ -139,6 +141,8 @@ static int dir_create(const struct storage_vol *v, struct lv_error *err)
 	if (rc == 0 && setxattr(tmp, OWNER_XATTR, v->owner, strlen(v->owner), 0) < 0 &&
 	    errno != ENOTSUP && errno != EOPNOTSUPP)
 		rc = lv_fail_errno(err, errno, "cannot tag '%s'", tmp);
+	if (rc == 0 && storage_before_rename)
+		storage_before_rename(tmp);
 	if (rc == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, v->path, RENAME_NOREPLACE) < 0)
 		rc = lv_fail_errno(err, errno, "cannot create '%s'", v->path);
 	if (rc < 0)

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "hooks.h"
+#include "storage.h"
 
 static bool env_is(const char *var, const char *value)
 {
@@ -41,6 +42,16 @@ static void *kill_when_there(void *arg)
 	return NULL;
 }
 
+/* The temporary path of the volume to be killed under (the dir backend calls
+ * back just before the rename: no race with a volume written in microseconds). */
+static char *kill_temp;
+
+static void kill_if_temp(const char *tmp)
+{
+	if (kill_temp && streq(tmp, kill_temp))
+		raise(SIGKILL);
+}
+
 void hook_kill(const char *step, enum hook_when when, const char *path1, const char *path2)
 {
 	static const char *const names[] = {
@@ -50,6 +61,11 @@ void hook_kill(const char *step, enum hook_when when, const char *path1, const c
 		return;
 	if (when != HOOK_DURING || (!path1 && !path2))
 		raise(SIGKILL);
+	if (path1) {
+		kill_temp = xstrdup(path1); /* kept until the process dies */
+		storage_before_rename = kill_if_temp;
+		return;
+	}
 	char **paths = xcalloc(2, sizeof(char *));
 	paths[0] = path1 ? xstrdup(path1) : NULL;
 	paths[1] = path2 ? xstrdup(path2) : NULL;

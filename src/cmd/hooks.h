@@ -15,9 +15,10 @@ bool hook_fail(const char *step);
 void hook_pause(FILE *errout, const char *step);
 
 /* LABVIRT_KILL_STEP=STEP and LABVIRT_KILL_AT=before|during|after (default
- * after): labvirt raises SIGKILL on itself there. "during" waits, in a thread,
- * until one of the paths (a volume's temporary or final name; NULL: none)
- * exists while the step goes on; with no path it is "before". */
+ * after): labvirt raises SIGKILL on itself there. "during", with path1 (a dir
+ * volume's temporary name): once the volume is complete under that name, just
+ * before its rename; with only path2 (a volume's final name): in a thread, as
+ * soon as it exists while the step goes on; with no path it is "before". */
 enum hook_when { HOOK_BEFORE, HOOK_DURING, HOOK_AFTER };
 void hook_kill(const char *step, enum hook_when when, const char *path1, const char *path2);
 
