@@ -72,7 +72,7 @@ for l in wrong missing offline; do
 	offline) want="^labvirt: image 'img': cannot download http://127.0.0.1:1/img.raw: " ;;
 	esac
 	check "$l: the image and its URL named" grep -q "$want" <<<"$ERR"
-	[ "$RC" = 1 ] && grep -q "$want" <<<"$ERR" || sed 's/^/#   ! /' <<<"$ERR"
+	if [ "$RC" != 1 ] || ! grep -q "$want" <<<"$ERR"; then sed 's/^/#   ! /' <<<"$ERR"; fi
 	check "$l: no volume made" test "$(volumes)" = "$before"
 	check "$l: no partial image kept" test ! -e "$tmp/store/import/$l.raw"
 	check "$l: no journal" test ! -e "$LABVIRT_STATE_DIR/$l.journal"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # labvirt killed (SIGKILL) in the middle of `up`, for real: a private libvirtd in its
-# own network and mount namespaces (tests/e2e/lib.sh), the three-guest tiny lab of
-# faults/run.sh, a foreign domain and a foreign volume beside it, the real binary.
+# own network and mount namespaces (tests/e2e/lib.sh), or (embed) no daemon but
+# libvirt's embedded driver inside labvirt itself, killed with it; the three-guest tiny
+# lab of faults/run.sh, a foreign domain and a foreign volume beside it, the real binary.
+#   kill.sh LABVIRT [daemon|embed [STEP_PREFIX]]
 #
 # For each side-effecting step of the plan (the network, 3 volumes, 3 defines,
 # 3 starts), labvirt raises SIGKILL on itself (LABVIRT_KILL_STEP) after the step's
@@ -21,9 +23,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../e2e/lib.sh
 . "$HERE/../e2e/lib.sh"
 LABVIRT=$(realpath "$1")
-ONLY=${2:-} # a pattern: only the steps it matches (for a quick look by hand)
+MODE=${2:-daemon}
+ONLY=${3:-} # a prefix: only the steps it starts (for a quick look by hand)
 
-e2e_daemon_suite kill
+e2e_daemon_suite "kill-$MODE"
+if [ "$MODE" = daemon ]; then
+	RUN=e2e_in_ns
+else
+	RUN=e2e_in_netns URI="qemu:///embed?root=$LABVIRT_STATE_DIR/embed"
+fi
 
 cat >"$LAB/lab.cfg" <<EOF
 lab: flt
@@ -51,7 +59,7 @@ done
 JOURNAL=$LABVIRT_STATE_DIR/flt.journal
 
 lv() { # ARGS...: labvirt in the daemon's namespaces; LV_OUT, LV_ERR, LV_RC
-	LV_OUT=$(e2e_in_ns env ${KILL:+LABVIRT_KILL_STEP="$KILL"} ${AT:+LABVIRT_KILL_AT="$AT"} \
+	LV_OUT=$("$RUN" env ${KILL:+LABVIRT_KILL_STEP="$KILL"} ${AT:+LABVIRT_KILL_AT="$AT"} \
 		timeout 600 "$LABVIRT" -L "$LAB" -c "$URI" "$@" 2>"$T/stderr")
 	LV_RC=$?
 	LV_ERR=$(cat "$T/stderr")
@@ -60,11 +68,11 @@ lv() { # ARGS...: labvirt in the daemon's namespaces; LV_OUT, LV_ERR, LV_RC
 # their number instead.
 inventory() {
 	local inv
-	inv=$(e2e_inventory e2e_in_ns "$URI" "$POOL")
+	inv=$(e2e_inventory "$RUN" "$URI" "$POOL")
 	grep -v '^tap ' <<<"$inv"
 	echo "taps $(grep -c '^tap ' <<<"$inv")"
 }
-running() { e2e_in_ns virsh -q -c "$URI" list --state-running --name | grep -c '^flt-'; }
+running() { "$RUN" virsh -q -c "$URI" list --state-running --name | grep -c '^flt-'; }
 same() { # WHAT EXPECTED ACTUAL
 	e2e_check "$1" test "$2" = "$3"
 	[ "$2" = "$3" ] || diff <(echo "$2") <(echo "$3") | sed 's/^/#   /'
@@ -72,14 +80,19 @@ same() { # WHAT EXPECTED ACTUAL
 
 e2e_check "guest image built" e2e_build_guest_image "$CACHE" || exit 1
 mkdir -m 0755 "$GUEST" && cp "$CACHE/vmlinuz" "$CACHE/initrd.img" "$GUEST/"
-e2e_check "private libvirtd answers in netns" e2e_daemon_start || exit 1
+if [ "$MODE" = daemon ]; then
+	e2e_check "private libvirtd answers in netns" e2e_daemon_start || exit 1
+else
+	e2e_check "network namespace made" e2e_netns_only_start || exit 1
+	KILL="" AT="" lv plan # makes the embedded driver's root, as labvirt wants it
+fi
 
 # Foreign objects beside the lab: a domain and a volume file labvirt did not make.
 cat >"$T/other.xml" <<EOF
 <domain type='qemu'><name>other-x</name><memory unit='MiB'>64</memory>
 <os><type arch='x86_64'>hvm</type></os></domain>
 EOF
-e2e_in_ns virsh -q -c "$URI" define "$T/other.xml" >/dev/null
+"$RUN" virsh -q -c "$URI" define "$T/other.xml" >/dev/null
 qemu-img create -q -f qcow2 "$POOL/flt-other.qcow2" 1M
 before=$(inventory)
 e2e_check "the foreign domain and volume are there" \
@@ -87,7 +100,7 @@ e2e_check "the foreign domain and volume are there" \
 
 KILL="" AT="" lv plan
 mapfile -t steps < <(sed -n 's/^+ //p' <<<"$LV_OUT")
-e2e_check "plan lists the steps of up (network, 3 volumes, 3 defines, 3 starts)" test "${#steps[@]}" -eq 10
+e2e_check "plan lists the steps of up (network or bridge, 3 volumes, 3 defines, 3 starts)" test "${#steps[@]}" -eq 10
 lv up
 e2e_check "a clean up exits 0" test "$LV_RC" -eq 0
 full=$(inventory)
@@ -102,7 +115,7 @@ kill_at() { # STEP AT: up killed there; the journal must be left
 	e2e_check "kill at '$1' ($2): labvirt died of SIGKILL" test "$LV_RC" -eq 137
 	[ "$LV_RC" -eq 137 ] || printf '%s\n' "$LV_ERR" | sed 's/^/#   ! /'
 	e2e_check "kill at '$1' ($2): the journal is left" test -s "$JOURNAL"
-	grep -q '^file \.flt-flt-[abc]-virtio0\.qcow2\.part-[0-9]*$' <(e2e_inventory e2e_in_ns "" "$POOL") &&
+	grep -q '^file \.flt-flt-[abc]-virtio0\.qcow2\.part-[0-9]*$' <(e2e_inventory "$RUN" "" "$POOL") &&
 		temps=$((temps + 1))
 }
 then_up() { # STEP AT
@@ -112,7 +125,7 @@ then_up() { # STEP AT
 	e2e_check "kill at '$1' ($2), then up: recovered from the journal" \
 		grep -q '^recover: run [0-9]* of lab flt was interrupted' <<<"$LV_OUT"
 	e2e_check "kill at '$1' ($2), then up: 3 guests running" test "$(running)" = 3
-	[ "$(running)" = 3 ] || { e2e_in_ns virsh -c "$URI" list --all && printf '%s\n' "$LV_OUT" "$LV_ERR"; } | sed 's/^/#   /'
+	[ "$(running)" = 3 ] || { "$RUN" virsh -c "$URI" list --all && printf '%s\n' "$LV_OUT" "$LV_ERR"; } | sed 's/^/#   /'
 	same "kill at '$1' ($2), then up: the full lab, no duplicate, no temporary file" \
 		"$full" "$(inventory)"
 	e2e_check "kill at '$1' ($2), then up: the journal is gone" test ! -e "$JOURNAL"
@@ -142,18 +155,18 @@ done
 # A bridge made by `ip link add` and killed before its alias was set (as in embedded
 # mode, where labvirt makes bridges itself) is removed from the journal; a bridge of
 # someone else's of the same kind of name is not.
-e2e_in_ns ip link add name lvhalf0 type bridge
-e2e_in_ns ip link add name lvother0 type bridge
-e2e_in_ns ip link set dev lvother0 alias someone-else
+"$RUN" ip link add name lvhalf0 type bridge
+"$RUN" ip link add name lvother0 type bridge
+"$RUN" ip link set dev lvother0 alias someone-else
 printf 'labvirt journal 1\nlab\tflt\npid\t4242\n%s\n%s\n' \
 	"$(printf 'begun\tbridge\t-\tcreate bridge lvhalf0\tlvhalf0\t\t\t\t')" \
 	"$(printf 'begun\tbridge\t-\tcreate bridge lvother0\tlvother0\t\t\t\t')" >"$JOURNAL"
 KILL="" AT="" lv destroy --yes
 e2e_check "a half-made bridge: destroy exits 0" test "$LV_RC" -eq 0
 e2e_check "a half-made bridge: removed" grep -qx "recover: removed half-made bridge lvhalf0" <<<"$LV_OUT"
-e2e_check "a half-made bridge: gone" test -z "$(e2e_in_ns ip -br link show dev lvhalf0 2>/dev/null)"
-e2e_check "another's bridge named in the journal: kept" test -n "$(e2e_in_ns ip -br link show dev lvother0 2>/dev/null)"
-e2e_in_ns ip link del dev lvother0
+e2e_check "a half-made bridge: gone" test -z "$("$RUN" ip -br link show dev lvhalf0 2>/dev/null)"
+e2e_check "another's bridge named in the journal: kept" test -n "$("$RUN" ip -br link show dev lvother0 2>/dev/null)"
+"$RUN" ip link del dev lvother0
 
 echo "# kills: $kills; a temporary volume file was left by $temps of them"
 [ -n "$ONLY" ] || e2e_check "at least one kill left a volume under its temporary name" test "$temps" -gt 0

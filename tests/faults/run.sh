@@ -118,6 +118,7 @@ e2e_check "new storage directory: inventory as before (no directory left)" test 
 # An image directory without permission, and an image without permission: root
 # bypasses both, so labvirt runs without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH.
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	# shellcheck disable=SC2054 # the commas belong to setpriv's capability lists
 	PRIV=(setpriv --inh-caps=-dac_override,-dac_read_search
 		--bounding-set=-dac_override,-dac_read_search --)
 	mkdir -m 0755 "$T/images" "$T/private"
