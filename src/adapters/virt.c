@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -19,6 +20,7 @@
 
 struct virt {
 	virConnectPtr conn;
+	bool events; /* holds the event loop thread (event_loop_want) */
 	char *uri;
 	bool network_driver;
 	bool local;
@@ -29,12 +31,28 @@ static void quiet(void *opaque, virErrorPtr e)
 	(void)opaque, (void)e;
 }
 
+/* The event loop thread runs while a connection that wants events is open;
+ * the last one's close stops and joins it before closing the connection, as
+ * libvirt's own embedded-driver tool does: the embedded driver's shutdown
+ * frees what a loop still running on another thread could be dispatching
+ * (labvirt status crashed at exit once in two embedded runs). */
+static pthread_mutex_t event_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t event_thread;
+static size_t event_users;
+static volatile sig_atomic_t event_quit;
+
 static void *event_loop(void *arg)
 {
 	(void)arg;
-	for (;;)
+	while (!event_quit)
 		virEventRunDefaultImpl();
 	return NULL;
+}
+
+static void event_wake(int timer, void *opaque)
+{
+	(void)opaque;
+	virEventRemoveTimeout(timer);
 }
 
 /* Once per process, before any connection: libxml2 2.9 initialises its
@@ -51,16 +69,36 @@ static void process_init(void)
  * by a command that waits on events (or uses the embedded driver, which needs
  * it): without it, the remote driver does its calls without waking a loop
  * thread each time. */
-static void event_loop_start(void)
+static void event_register(void)
 {
 	virEventRegisterDefaultImpl();
-	pthread_t t;
-	if (pthread_create(&t, NULL, event_loop, NULL) == 0)
-		pthread_detach(t);
 }
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_once_t event_once = PTHREAD_ONCE_INIT;
+
+static void event_loop_want(void)
+{
+	pthread_once(&event_once, event_register);
+	pthread_mutex_lock(&event_lock);
+	if (event_users++ == 0) {
+		event_quit = 0;
+		if (pthread_create(&event_thread, NULL, event_loop, NULL) != 0)
+			event_users = 0; /* no loop: what waits on events says so */
+	}
+	pthread_mutex_unlock(&event_lock);
+}
+
+static void event_loop_release(void)
+{
+	pthread_mutex_lock(&event_lock);
+	if (event_users > 0 && --event_users == 0) {
+		event_quit = 1;
+		virEventAddTimeout(0, event_wake, NULL, NULL); /* wakes its poll */
+		pthread_join(event_thread, NULL);
+	}
+	pthread_mutex_unlock(&event_lock);
+}
 
 static int vfail(struct lv_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int vfail(struct lv_error *err, const char *fmt, ...)
@@ -121,7 +159,9 @@ static int embed_prepare(const char *uri, struct lv_error *err)
 	return lv_write_file_atomic(path, conf, sizeof(conf) - 1, 0644, err);
 }
 
-static int open_uri(const char *uri, bool events, virConnectPtr *ret, struct lv_error *err)
+/* Opens uri; *ret_events: the connection holds the event loop thread. */
+static int open_uri(const char *uri, bool events, virConnectPtr *ret, bool *ret_events,
+		    struct lv_error *err)
 {
 	if (startswith(uri, EMBED_PREFIX)) {
 		if (embed_prepare(uri, err) < 0)
@@ -129,10 +169,15 @@ static int open_uri(const char *uri, bool events, virConnectPtr *ret, struct lv_
 		events = true;
 	}
 	if (events)
-		pthread_once(&event_once, event_loop_start);
+		event_loop_want();
 	*ret = virConnectOpen(uri);
-	if (!*ret)
-		return vfail(err, "cannot connect to '%s'", uri);
+	if (!*ret) {
+		vfail(err, "cannot connect to '%s'", uri);
+		if (events)
+			event_loop_release();
+		return -1;
+	}
+	*ret_events = events;
 	return 0;
 }
 
@@ -143,16 +188,18 @@ int virt_open(const char *uri, const char *state_dir, bool events, struct virt *
 	pthread_once(&init_once, process_init);
 	_cleanup_free_ char *chosen = xstrdup(uri ? uri : "qemu:///system");
 	virConnectPtr conn = NULL;
-	if (open_uri(chosen, events, &conn, err) < 0) {
+	bool holds_events = false;
+	if (open_uri(chosen, events, &conn, &holds_events, err) < 0) {
 		if (uri)
 			return -1;
 		free(chosen);
 		chosen = xasprintf(EMBED_PREFIX "%s/embed", state_dir);
-		if (open_uri(chosen, events, &conn, err) < 0)
+		if (open_uri(chosen, events, &conn, &holds_events, err) < 0)
 			return -1;
 	}
 	struct virt *v = xcalloc(1, sizeof(*v));
 	v->conn = conn;
+	v->events = holds_events;
 	v->uri = steal_pointer(&chosen);
 	v->local = uri_is_local(v->uri);
 	v->network_driver = !startswith(v->uri, EMBED_PREFIX) && virConnectNumOfNetworks(conn) >= 0;
@@ -164,6 +211,8 @@ void virt_close(struct virt *v)
 {
 	if (!v)
 		return;
+	if (v->events)
+		event_loop_release();
 	virConnectClose(v->conn);
 	free(v->uri);
 	free(v);
