@@ -5,6 +5,7 @@
 #                                     (kernel command line: labvirt.name=, labvirt.ip=,
 #                                     labvirt.dhcp=1, labvirt.ping=ADDR, labvirt.screen=WORD,
 #                                     labvirt.alias=ADDR/LEN, labvirt.agent=1)
+#   e2e_write_fault_lab               the three-guest tiny lab 'flt' of the fault tests
 #   e2e_daemon_start / e2e_daemon_stop
 #                                     private libvirtd + virtlogd in their own network and
 #                                     mount namespaces (tmpfs over libvirt's state dirs)
@@ -1065,4 +1066,34 @@ e2e_build_alpine_image() {
 	printf '%s\n' "$stamp" >"$out/stamp"
 	rm -rf "$stage"
 	exec {lock}>&-
+}
+
+# e2e_write_fault_lab: the fault tests' lab in $LAB: lab 'flt', dir storage
+# 'local' at $POOL, the isolated bridge vmbr0, and three tiny guests flt-a, flt-b,
+# flt-c booting the kernel and initrd in $GUEST.
+e2e_write_fault_lab() {
+	local g
+	cat >"$LAB/lab.cfg" <<EOF
+lab: flt
+	accel tcg
+
+dir: local
+	path $POOL
+
+bridge: vmbr0
+	mode isolated
+	address 10.78.0.1/24
+EOF
+	for g in a b c; do
+		cat >"$LAB/$g.conf" <<EOF
+name: flt-$g
+cores: 1
+memory: 128
+net0: virtio,bridge=vmbr0
+virtio0: local:0.0625
+kernel: $GUEST/vmlinuz
+initrd: $GUEST/initrd.img
+cmdline: console=ttyS0 labvirt.name=flt-$g
+EOF
+	done
 }

@@ -33,29 +33,7 @@ else
 	RUN=e2e_in_netns URI="qemu:///embed?root=$LABVIRT_STATE_DIR/embed"
 fi
 
-cat >"$LAB/lab.cfg" <<EOF
-lab: flt
-	accel tcg
-
-dir: local
-	path $POOL
-
-bridge: vmbr0
-	mode isolated
-	address 10.78.0.1/24
-EOF
-for g in a b c; do
-	cat >"$LAB/$g.conf" <<EOF
-name: flt-$g
-cores: 1
-memory: 128
-net0: virtio,bridge=vmbr0
-virtio0: local:0.0625
-kernel: $GUEST/vmlinuz
-initrd: $GUEST/initrd.img
-cmdline: console=ttyS0 labvirt.name=flt-$g
-EOF
-done
+e2e_write_fault_lab
 JOURNAL=$LABVIRT_STATE_DIR/flt.journal
 
 lv() { # ARGS...: labvirt in the daemon's namespaces; LV_OUT, LV_ERR, LV_RC

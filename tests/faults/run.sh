@@ -27,29 +27,7 @@ LABVIRT=$(realpath "$1")
 
 e2e_daemon_suite faults
 
-cat >"$LAB/lab.cfg" <<EOF
-lab: flt
-	accel tcg
-
-dir: local
-	path $POOL
-
-bridge: vmbr0
-	mode isolated
-	address 10.78.0.1/24
-EOF
-for g in a b c; do
-	cat >"$LAB/$g.conf" <<EOF
-name: flt-$g
-cores: 1
-memory: 128
-net0: virtio,bridge=vmbr0
-virtio0: local:0.0625
-kernel: $GUEST/vmlinuz
-initrd: $GUEST/initrd.img
-cmdline: console=ttyS0 labvirt.name=flt-$g
-EOF
-done
+e2e_write_fault_lab
 
 lv() { # ARGS...: labvirt in the daemon's namespaces; LV_OUT, LV_ERR, LV_RC
 	LV_OUT=$(e2e_in_ns env ${FAIL:+LABVIRT_FAIL_STEP="$FAIL"} timeout 600 ${PRIV:+"${PRIV[@]}"} \
