@@ -15,18 +15,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-passed=0 failed=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok - $what"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $what"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=check.sh
+. "$(dirname "$0")/check.sh"
 
 mkdir -p "$tmp/www" "$tmp/lab" "$tmp/store"
 head -c 3145728 /dev/urandom >"$tmp/www/img.raw"

@@ -14,18 +14,8 @@ command -v guestfish >/dev/null || { echo "SKIP: needs guestfish"; exit 77; }
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 tmp=$(mktemp -d /tmp/labvirt-prepare.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok - $what"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $what"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=check.sh
+. "$(dirname "$0")/check.sh"
 
 # rootfs DIR ID VERSION: a tiny root filesystem with os-release.
 rootfs() {

@@ -20,18 +20,8 @@ unset LABVIRT_URI LIBVIRT_DEFAULT_URI LABVIRT_FAIL_STEP
 T=$(mktemp -d /tmp/labvirt-security.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export LABVIRT_STATE_DIR=$T/state
-passed=0 failed=0
-check() { # DESC CMD...
-	local desc=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok - $desc"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $desc"
-	fi
-}
+# shellcheck source=check.sh
+. "$(dirname "$0")/check.sh"
 mode_is() { [ "$(stat -c %a "$1" 2>/dev/null)" = "$2" ]; }
 
 mkdir "$T/lab"

@@ -21,18 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export LABVIRT_STATE_DIR=$tmp/state
-passed=0 failed=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok - $what"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $what"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../check.sh
+. "$(dirname "$0")/../check.sh"
 
 mkdir -p "$tmp/www" "$tmp/store"
 head -c 3145728 /dev/urandom >"$tmp/www/img.raw"

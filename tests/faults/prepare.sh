@@ -20,18 +20,8 @@ tmp=$(mktemp -d /tmp/labvirt-prepfault.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export LABVIRT_STATE_DIR=$tmp/state
 journal=$LABVIRT_STATE_DIR/prep.journal
-passed=0 failed=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok - $what"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $what"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../check.sh
+. "$(dirname "$0")/../check.sh"
 
 rootfs() { # DIR ID VERSION: a tiny root filesystem that inspection recognises
 	mkdir -p "$1"/{etc,bin,sbin,root,home,lib/apk/db,var/lib}
