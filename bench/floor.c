@@ -5,6 +5,11 @@
  * start. With -j, one thread per guest after the network, as labvirt does.
  *
  *   floor [-j] URI POOLDIR KERNEL INITRD MEMORY_MIB GUEST...
+ *   floor -s URI
+ *
+ * -s is the floor of `status`: connect, list every domain with its state,
+ * memory and vCPUs (one virConnectListAllDomains, one virDomainGetInfo each),
+ * print a line per domain, close. No layout, no disks, no addresses.
  *
  * KERNEL "-": no direct kernel boot; the guest boots from its (empty) disk
  * only, and its firmware finds nothing to boot and idles (the scale series).
@@ -89,13 +94,39 @@ static void quiet(void *opaque, virErrorPtr e)
 	(void)opaque, (void)e;
 }
 
+static int status(const char *uri)
+{
+	static const char *const states[] = {"no state", "running",  "blocked", "paused",
+					     "shutdown", "shut off", "crashed", "suspended"};
+	if (!(conn = virConnectOpenReadOnly(uri)))
+		return fail("connect", uri), 1;
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(conn, &doms, 0);
+	if (n < 0)
+		return fail("list", uri), 1;
+	for (int i = 0; i < n; i++) {
+		virDomainInfo info;
+		if (virDomainGetInfo(doms[i], &info) < 0)
+			return fail("info", virDomainGetName(doms[i])), 1;
+		printf("%-16s %-9s %4u %6lu MiB\n", virDomainGetName(doms[i]),
+		       info.state < sizeof(states) / sizeof(*states) ? states[info.state] : "?",
+		       info.nrVirtCpu, info.maxMem / 1024);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	virConnectClose(conn);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "-s") == 0)
+		return status(argv[2]);
 	int parallel = argc > 1 && strcmp(argv[1], "-j") == 0;
 	argv += parallel, argc -= parallel;
 	if (argc < 7) {
-		fprintf(stderr,
-			"usage: floor [-j] URI POOLDIR KERNEL INITRD MEMORY_MIB GUEST...\n");
+		fprintf(stderr, "usage: floor [-j] URI POOLDIR KERNEL INITRD MEMORY_MIB GUEST...\n"
+				"       floor -s URI\n");
 		return 2;
 	}
 	virSetErrorFunc(NULL, quiet);

@@ -273,10 +273,12 @@ if want idle; then
 		for _ in 1 2 3; do
 			sample noop "$LABVIRT" -L "$T/lab-3" up
 			sample status3 "$LABVIRT" -L "$T/lab-3" status
+			sample floorstatus3 "$T/floor" -s "$URI"
 			sample virshlist3 virsh -q -c "$URI" list --all
 		done
 		[ "$r" -eq 1 ] && rusage noop "$LABVIRT" -L "$T/lab-3" up &&
 			rusage status3 "$LABVIRT" -L "$T/lab-3" status &&
+			rusage floorstatus3 "$T/floor" -s "$URI" &&
 			rusage virshlist3 virsh -q -c "$URI" list --all
 		sample down "$LABVIRT" -L "$T/lab-3" down --timeout 60
 		sample destroy "$LABVIRT" -L "$T/lab-3" destroy --yes
@@ -294,6 +296,7 @@ if want status50; then
 	done
 	for _ in $(seq 0 $((ROUNDS * 2))); do
 		sample status50 "$LABVIRT" -L "$T/lab-50" status
+		sample floorstatus50 "$T/floor" -s "$URI"
 		sample virshlist50 virsh -q -c "$URI" list --all
 	done
 	rusage status50 "$LABVIRT" -L "$T/lab-50" status
@@ -366,8 +369,8 @@ report() {
 		echo "| command | median ms | for comparison |"
 		echo "|---|---:|---|"
 		want idle && echo "| no-op up (3 running) | $(median noop) | |"
-		want idle && echo "| status, 3 guests | $(median status3) | virsh list --all: $(median virshlist3) |"
-		want status50 && echo "| status, 50 defined guests | $(median status50) | virsh list --all: $(median virshlist50) |"
+		want idle && echo "| status, 3 guests | $(median status3) | floor -s: $(median floorstatus3); virsh list --all: $(median virshlist3) |"
+		want status50 && echo "| status, 50 defined guests | $(median status50) | floor -s: $(median floorstatus50); virsh list --all: $(median virshlist50) |"
 		want idle && echo "| down (ACPI, 3 booted guests) | $(median down) | |"
 		want idle && echo "| destroy --yes (3 shut off) | $(median destroy) | |"
 		echo
@@ -385,9 +388,10 @@ report() {
 		echo "|---|---|"
 		local k
 		declare -A what=([up3]="labvirt up, 3 guests" [floor3]="floor -j, 3 guests (the least a libvirt client costs)"
-			[noop]="labvirt no-op up" [status3]="labvirt status, 3 guests" [virshlist3]="virsh list --all, 3 guests"
+			[noop]="labvirt no-op up" [status3]="labvirt status, 3 guests"
+			[floorstatus3]="floor -s, 3 guests (the least a libvirt client costs to list them)" [virshlist3]="virsh list --all, 3 guests"
 			[status50]="labvirt status, 50 guests" [up30]="labvirt up, 30 guests")
-		for k in up3 floor3 noop status3 virshlist3 status50 up30; do
+		for k in up3 floor3 noop status3 floorstatus3 virshlist3 status50 up30; do
 			[ -n "${RU[$k]-}" ] && echo "| ${what[$k]} | ${RU[$k]} |"
 		done
 		echo

@@ -29,20 +29,25 @@ enum lab_accel virt_best_accel(struct virt *v);
 /* Reads what exists of the lab into inv. */
 int virt_inventory(struct virt *v, const struct lab *lab, struct inventory *inv,
 		   struct lv_error *err);
-int virt_domain_query(struct virt *v, const char *lab, const char *name, struct inv_domain *ret,
-		      struct lv_error *err);
-
-/* Domain details for status. */
-/* Which of the lab's guests have a running domain (one call). */
-int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struct lv_error *err);
-
+/* What status shows of a running domain. */
 struct virt_dom_info {
 	int vcpus;
 	unsigned long long mem_mib;
-	char console[128]; /* the pty path, or "" */
+	char console[128];           /* the pty path, or "" */
+	char macs[LAB_MAX_NETS][18]; /* its interfaces' MACs */
+	size_t n_macs;
+	bool agent_channel; /* it has a guest agent channel */
 };
-int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *ret,
-		     struct lv_error *err);
+/* virt_inventory, and for each guest whose domain is not shut off what status
+ * shows of it (live[n_guests]; zero for the others), read from its live XML
+ * instead of its definition: one call per guest for both. */
+int virt_inventory_live(struct virt *v, const struct lab *lab, struct inventory *inv,
+			struct virt_dom_info *live, struct lv_error *err);
+int virt_domain_query(struct virt *v, const char *lab, const char *name, struct inv_domain *ret,
+		      struct lv_error *err);
+
+/* Which of the lab's guests have a running domain (one call). */
+int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struct lv_error *err);
 
 /* Defines the domain. A <graphics> element without a passwd gets the password
  * the domain already has, or a new random one: labvirt's rendered XML never
@@ -88,9 +93,13 @@ struct virt_addr {
 /* The addresses of a running domain: from its guest agent when one answers
  * (then ret_agent is set), the DHCP leases of the named libvirt networks, and
  * the host's neighbour table. Loopback and link-local addresses are left out. */
-int virt_domain_addresses(struct virt *v, const char *name, char *const *networks,
-			  size_t n_networks, struct virt_addr **ret, size_t *ret_n, bool *ret_agent,
-			  struct lv_error *err);
+/* known: what virt_inventory_live just read of the domain, or NULL to read it. */
+int virt_domain_addresses(struct virt *v, const char *name, const struct virt_dom_info *known,
+			  char *const *networks, size_t n_networks, struct virt_addr **ret,
+			  size_t *ret_n, bool *ret_agent, struct lv_error *err);
+/* From now on, each network's DHCP leases are read once per connection (for a
+ * command that lists many guests at one moment, as status does). */
+void virt_cache_leases(struct virt *v);
 
 /* Guest agent events (it connects, it goes), to wait on them. */
 struct virt_watch;

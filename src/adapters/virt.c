@@ -18,12 +18,22 @@
 #include "render.h"
 #include "virt.h"
 
+/* One network's DHCP leases, read once (virt_cache_leases). */
+struct lease_cache {
+	struct lease_cache *next;
+	char *network;
+	struct virt_addr *list;
+	size_t n;
+};
+
 struct virt {
 	virConnectPtr conn;
 	bool events; /* holds the event loop thread (event_loop_want) */
 	char *uri;
 	bool network_driver;
 	bool local;
+	bool cache_leases;
+	struct lease_cache *leases;
 };
 
 static void quiet(void *opaque, virErrorPtr e)
@@ -213,6 +223,12 @@ void virt_close(struct virt *v)
 		return;
 	if (v->events)
 		event_loop_release();
+	for (struct lease_cache *l = v->leases, *next; l; l = next) {
+		next = l->next;
+		free(l->network);
+		free(l->list);
+		free(l);
+	}
 	virConnectClose(v->conn);
 	free(v->uri);
 	free(v);
@@ -375,17 +391,71 @@ static int network_query(struct virt *v, const char *name, struct inv_bridge *re
 	return 0;
 }
 
+/* Its interfaces' MACs (to keep only the leases that are its) and whether it
+ * has a guest agent channel at all (else the agent is not asked). */
+static void domain_macs(xmlNodePtr root, struct virt_dom_info *ret)
+{
+	xmlNodePtr devices = child(root, "devices");
+	ret->n_macs = 0;
+	for (xmlNodePtr i = child(devices, "interface"); i && ret->n_macs < ARRAY_SIZE(ret->macs);
+	     i = next_named(i, "interface"))
+		attr(child(i, "mac"), "address", ret->macs[ret->n_macs++], sizeof(ret->macs[0]));
+	ret->agent_channel = false;
+	for (xmlNodePtr c = child(devices, "channel"); c && !ret->agent_channel;
+	     c = next_named(c, "channel")) {
+		char target[64];
+		attr(child(c, "target"), "name", target, sizeof(target));
+		ret->agent_channel = streq(target, "org.qemu.guest_agent.0");
+	}
+}
+
+/* What status shows of a domain, from its live XML. */
+static void live_from(xmlNodePtr root, struct virt_dom_info *ret)
+{
+	*ret = (struct virt_dom_info){0};
+	dom_sizes(root, &ret->vcpus, &ret->mem_mib);
+	domain_macs(root, ret);
+	char buf[32];
+	attr(root, "id", buf, sizeof(buf)); /* only a running domain has an id */
+	for (xmlNodePtr c = child(child(root, "devices"), "console"); buf[0] && c;
+	     c = next_named(c, "console")) {
+		char type[16];
+		attr(c, "type", type, sizeof(type));
+		if (streq(type, "pty")) {
+			attr(c, "tty", ret->console, sizeof(ret->console));
+			break;
+		}
+	}
+}
+
+static int live_info(virDomainPtr dom, const char *name, struct virt_dom_info *ret,
+		     struct lv_error *err)
+{
+	_cleanup_free_ char *xml = dom ? virDomainGetXMLDesc(dom, 0) : NULL;
+	_cleanup_doc_ xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root)
+		return vfail(err, "cannot read domain '%s'", name);
+	live_from(root, ret);
+	return 0;
+}
+
 /* Owner, config stamp, vCPUs and memory from the domain's definition (the
- * persistent one if it has one): one call. */
-static void read_definition(virDomainPtr dom, const char *lab, struct inv_domain *ret)
+ * persistent one if it has one): one call. With live, the live XML of a domain
+ * that is not shut off is read instead, and what status shows of it too. */
+static void read_definition(virDomainPtr dom, const char *lab, struct inv_domain *ret,
+			    struct virt_dom_info *live)
 {
 	ret->foreign = true;
+	live = ret->state != DOM_SHUTOFF ? live : NULL;
 	_cleanup_free_ char *xml =
-	    virDomainGetXMLDesc(dom, ret->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
+	    virDomainGetXMLDesc(dom, ret->persistent && !live ? VIR_DOMAIN_XML_INACTIVE : 0);
 	_cleanup_doc_ xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root)
 		return;
+	if (live)
+		live_from(root, live);
 	dom_sizes(root, &ret->vcpus, &ret->mem_mib);
 	xmlNodePtr md = child(root, "metadata"), owner = md ? md->children : NULL;
 	for (; owner; owner = owner->next)
@@ -418,7 +488,7 @@ static virDomainPtr find_domain(virDomainPtr *list, const char *name)
  * of all domains, one of the transient ones, the states of the lab's in one
  * stats call; then only the metadata of each, one call per existing guest. */
 static int domains_query(struct virt *v, const struct lab *lab, struct inv_domain *doms,
-			 struct lv_error *err)
+			 struct virt_dom_info *live, struct lv_error *err)
 {
 	_cleanup_dom_list_ virDomainPtr *all = NULL, *transient = NULL;
 	if (virConnectListAllDomains(v->conn, &all, 0) < 0 ||
@@ -453,17 +523,19 @@ static int domains_query(struct virt *v, const struct lab *lab, struct inv_domai
 		}
 		doms[i].state = map_state(state);
 		doms[i].persistent = !find_domain(transient, lab->guests[i].name);
-		read_definition(d, lab->name, &doms[i]);
+		read_definition(d, lab->name, &doms[i], live ? &live[i] : NULL);
 	}
 	virDomainStatsRecordListFree(stats);
 	return 0;
 }
 
-int virt_inventory(struct virt *v, const struct lab *lab, struct inventory *inv,
-		   struct lv_error *err)
+int virt_inventory_live(struct virt *v, const struct lab *lab, struct inventory *inv,
+			struct virt_dom_info *live, struct lv_error *err)
 {
 	inv->network_driver = v->network_driver;
-	if (domains_query(v, lab, inv->doms, err) < 0)
+	if (live)
+		memset(live, 0, lab->n_guests * sizeof(*live));
+	if (domains_query(v, lab, inv->doms, live, err) < 0)
 		return -1;
 	if (!v->network_driver)
 		return 0;
@@ -477,6 +549,12 @@ int virt_inventory(struct virt *v, const struct lab *lab, struct inventory *inv,
 	return 0;
 }
 
+int virt_inventory(struct virt *v, const struct lab *lab, struct inventory *inv,
+		   struct lv_error *err)
+{
+	return virt_inventory_live(v, lab, inv, NULL, err);
+}
+
 int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struct lv_error *err)
 {
 	_cleanup_dom_list_ virDomainPtr *active = NULL;
@@ -488,33 +566,6 @@ int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struc
 }
 
 /* ---- graphics passwords ---- */
-
-/* What status shows of a domain, from its live XML: one call after the
- * lookup (vcpus, memory, and for a running domain its console's pty). */
-int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *ret,
-		     struct lv_error *err)
-{
-	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
-	_cleanup_free_ char *xml = dom ? virDomainGetXMLDesc(dom, 0) : NULL;
-	_cleanup_doc_ xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
-	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!root)
-		return vfail(err, "cannot read domain '%s'", name);
-	*ret = (struct virt_dom_info){0};
-	dom_sizes(root, &ret->vcpus, &ret->mem_mib);
-	char buf[32];
-	attr(root, "id", buf, sizeof(buf)); /* only a running domain has an id */
-	for (xmlNodePtr c = child(child(root, "devices"), "console"); buf[0] && c;
-	     c = next_named(c, "console")) {
-		char type[16];
-		attr(c, "type", type, sizeof(type));
-		if (streq(type, "pty")) {
-			attr(c, "tty", ret->console, sizeof(ret->console));
-			break;
-		}
-	}
-	return 0;
-}
 
 /* The passwd of the first graphics element of a domain's secure XML, or "". */
 static void current_password(struct virt *v, const char *name, char *buf, size_t len)
@@ -1027,35 +1078,37 @@ static bool addrs_from(virDomainPtr dom, unsigned source, const char *label,
 static void addrs_from_leases(struct virt *v, const char *network, struct virt_addr **list,
 			      size_t *n)
 {
+	for (struct lease_cache *l = v->leases; l; l = l->next)
+		if (streq(l->network, network)) {
+			for (size_t i = 0; i < l->n; i++)
+				addr_add(list, n, l->list[i].mac, l->list[i].addr, 0, "lease");
+			return;
+		}
+	struct virt_addr *mine = NULL;
+	size_t n_mine = 0;
 	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, network);
 	virNetworkDHCPLeasePtr *leases = NULL;
 	int count = net ? virNetworkGetDHCPLeases(net, NULL, &leases, 0) : -1;
 	for (int i = 0; i < count; i++) {
-		addr_add(list, n, leases[i]->mac, leases[i]->ipaddr, leases[i]->prefix, "lease");
+		addr_add(&mine, &n_mine, leases[i]->mac, leases[i]->ipaddr, leases[i]->prefix,
+			 "lease");
 		virNetworkDHCPLeaseFree(leases[i]);
 	}
 	free(leases);
+	for (size_t i = 0; i < n_mine; i++)
+		addr_add(list, n, mine[i].mac, mine[i].addr, 0, "lease");
+	if (!v->cache_leases) {
+		free(mine);
+		return;
+	}
+	struct lease_cache *l = xcalloc(1, sizeof(*l));
+	*l = (struct lease_cache){v->leases, xstrdup(network), mine, n_mine};
+	v->leases = l;
 }
 
-/* The domain's own MACs, to keep only the leases that are its, and whether
- * it has a guest agent channel at all (else the agent is not asked). */
-static size_t domain_macs(virDomainPtr dom, char macs[][18], size_t max, bool *ret_agent)
+void virt_cache_leases(struct virt *v)
 {
-	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
-	_cleanup_doc_ xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
-	xmlNodePtr devices = doc ? child(xmlDocGetRootElement(doc), "devices") : NULL;
-	size_t n = 0;
-	for (xmlNodePtr i = child(devices, "interface"); i && n < max;
-	     i = next_named(i, "interface"))
-		attr(child(i, "mac"), "address", macs[n++], 18);
-	*ret_agent = false;
-	for (xmlNodePtr c = child(devices, "channel"); c && !*ret_agent;
-	     c = next_named(c, "channel")) {
-		char target[64];
-		attr(child(c, "target"), "name", target, sizeof(target));
-		*ret_agent = streq(target, "org.qemu.guest_agent.0");
-	}
-	return n;
+	v->cache_leases = true;
 }
 
 static bool mac_in(const char *mac, char macs[][18], size_t n)
@@ -1080,19 +1133,27 @@ static void addrs_from_proc_arp(char macs[][18], size_t n_macs, struct virt_addr
 			addr_add(list, n, mac, ip, 0, "arp");
 }
 
-int virt_domain_addresses(struct virt *v, const char *name, char *const *networks,
-			  size_t n_networks, struct virt_addr **ret, size_t *ret_n, bool *ret_agent,
-			  struct lv_error *err)
+int virt_domain_addresses(struct virt *v, const char *name, const struct virt_dom_info *known,
+			  char *const *networks, size_t n_networks, struct virt_addr **ret,
+			  size_t *ret_n, bool *ret_agent, struct lv_error *err)
 {
-	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
-	if (!dom)
+	/* The domain itself is needed only to ask its agent or libvirt's ARP
+	 * source, or to read what the caller does not know yet. */
+	_cleanup_dom_ virDomainPtr dom = NULL;
+	struct virt_dom_info read;
+	if ((!known || known->agent_channel || !v->local) &&
+	    !(dom = virDomainLookupByName(v->conn, name)))
 		return vfail(err, "cannot look up domain '%s'", name);
+	if (!known) {
+		if (live_info(dom, name, &read, err) < 0)
+			return -1;
+		known = &read;
+	}
+	char(*macs)[18] = (char(*)[18])known->macs;
+	size_t n_macs = known->n_macs;
 	struct virt_addr *list = NULL;
 	size_t n = 0;
-	char macs[64][18];
-	bool has_agent;
-	size_t n_macs = domain_macs(dom, macs, ARRAY_SIZE(macs), &has_agent);
-	*ret_agent = has_agent &&
+	*ret_agent = known->agent_channel &&
 		     addrs_from(dom, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, "agent", &list, &n);
 	struct virt_addr *leases = NULL;
 	size_t n_leases = 0;

@@ -47,9 +47,11 @@ int verb_options(int argc, char **argv, const struct verb_opt *opts, struct lv_e
 int ctx_running_guest(struct ctx *c, const char *verb, const char *name,
 		      const struct lab_guest **ret, struct lv_error *err);
 /* A guest's addresses (ip.c): agent, the DHCP leases of its bridges' libvirt
- * networks, the neighbour table. ret_agent: its guest agent answered. */
-int ctx_guest_addresses(struct ctx *c, const struct lab_guest *g, struct virt_addr **ret,
-			size_t *ret_n, bool *ret_agent, struct lv_error *err);
+ * networks, the neighbour table. ret_agent: its guest agent answered. known:
+ * what virt_inventory_live just read of it, or NULL. */
+int ctx_guest_addresses(struct ctx *c, const struct lab_guest *g, const struct virt_dom_info *known,
+			struct virt_addr **ret, size_t *ret_n, bool *ret_agent,
+			struct lv_error *err);
 /* Waits until each selected running guest has an address or an agent that
  * answers; on timeout, fails naming the guests still without (ip.c). */
 int ctx_wait_addresses(struct ctx *c, const bool *selected, int timeout_s, struct lv_error *err);

@@ -25,8 +25,9 @@ int ctx_running_guest(struct ctx *c, const char *verb, const char *name,
 	return 0;
 }
 
-int ctx_guest_addresses(struct ctx *c, const struct lab_guest *g, struct virt_addr **ret,
-			size_t *ret_n, bool *ret_agent, struct lv_error *err)
+int ctx_guest_addresses(struct ctx *c, const struct lab_guest *g, const struct virt_dom_info *known,
+			struct virt_addr **ret, size_t *ret_n, bool *ret_agent,
+			struct lv_error *err)
 {
 	char *networks[LAB_MAX_NETS] = {0};
 	size_t n = 0;
@@ -35,7 +36,8 @@ int ctx_guest_addresses(struct ctx *c, const struct lab_guest *g, struct virt_ad
 		if (b && b->mode != BRIDGE_HOST)
 			networks[n++] = lab_network_name(c->lab, b);
 	}
-	int rc = virt_domain_addresses(c->virt, g->name, networks, n, ret, ret_n, ret_agent, err);
+	int rc =
+	    virt_domain_addresses(c->virt, g->name, known, networks, n, ret, ret_n, ret_agent, err);
 	for (size_t i = 0; i < n; i++)
 		free(networks[i]);
 	return rc;
@@ -67,7 +69,7 @@ int cmd_ip(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	size_t n = 0;
 	bool agent = false;
 	if (ctx_running_guest(c, "ip", argv[first], &g, err) < 0 ||
-	    ctx_guest_addresses(c, g, &addrs, &n, &agent, err) < 0)
+	    ctx_guest_addresses(c, g, NULL, &addrs, &n, &agent, err) < 0)
 		return -1;
 	if (n == 0)
 		return lv_fail(err, LV_EXIT_FAIL,
@@ -100,7 +102,7 @@ static int guest_ready(struct ctx *c, const struct lab_guest *g, bool *ret, stru
 	_cleanup_free_ struct virt_addr *addrs = NULL;
 	size_t n = 0;
 	bool agent = false;
-	if (ctx_guest_addresses(c, g, &addrs, &n, &agent, err) < 0)
+	if (ctx_guest_addresses(c, g, NULL, &addrs, &n, &agent, err) < 0)
 		return -1;
 	*ret = n > 0 || agent;
 	if (*ret)

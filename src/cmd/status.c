@@ -204,7 +204,7 @@ static void print_table(struct ctx *c, struct row *rows, size_t n)
 }
 
 static int fill_row(struct ctx *c, const struct lab_guest *g, const struct inv_domain *d,
-		    struct row *r, struct lv_error *err)
+		    const struct virt_dom_info *live, struct row *r, struct lv_error *err)
 {
 	r->g = g;
 	r->dom = *d;
@@ -215,10 +215,12 @@ static int fill_row(struct ctx *c, const struct lab_guest *g, const struct inv_d
 		r->info.vcpus = d->vcpus, r->info.mem_mib = d->mem_mib;
 	if (r->dom.state == DOM_SHUTOFF)
 		return 0;
-	if (virt_domain_info(c->virt, g->name, &r->info, err) < 0)
-		return -1;
+	bool read = live->vcpus > 0; /* else ctx_guest_addresses reads it, or says why not */
+	if (read)
+		r->info = *live;
 	bool agent;
-	return ctx_guest_addresses(c, g, &r->addrs, &r->n_addrs, &agent, err);
+	return ctx_guest_addresses(c, g, read ? &r->info : NULL, &r->addrs, &r->n_addrs, &agent,
+				   err);
 }
 
 static void rows_free(struct row **rows)
@@ -238,13 +240,16 @@ int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (first < 0 || ctx_connect(c, err) < 0 ||
 	    ctx_select(c, argc - first, argv + first, &sel, err) < 0)
 		return -1;
+	virt_cache_leases(c->virt); /* one reading of each network's leases */
 	inv = inventory_new(c->lab);
-	if (virt_inventory(c->virt, c->lab, inv, err) < 0)
+	_cleanup_free_ struct virt_dom_info *live = xcalloc(c->lab->n_guests + 1, sizeof(*live));
+	if (virt_inventory_live(c->virt, c->lab, inv, live, err) < 0)
 		return -1;
 	_cleanup_(rows_free) struct row *rows = xcalloc(c->lab->n_guests + 1, sizeof(*rows));
 	size_t n = 0;
 	for (size_t i = 0; i < c->lab->n_guests; i++)
-		if (sel[i] && fill_row(c, &c->lab->guests[i], &inv->doms[i], &rows[n++], err) < 0)
+		if (sel[i] &&
+		    fill_row(c, &c->lab->guests[i], &inv->doms[i], &live[i], &rows[n++], err) < 0)
 			return -1;
 	if (json)
 		print_json(c, rows, n);

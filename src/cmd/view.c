@@ -88,7 +88,7 @@ static int view_rdp(struct ctx *c, const struct lab_guest *g, const struct view_
 	_cleanup_free_ struct virt_addr *addrs = NULL;
 	size_t n = 0;
 	bool agent;
-	if (ctx_guest_addresses(c, g, &addrs, &n, &agent, err) < 0)
+	if (ctx_guest_addresses(c, g, NULL, &addrs, &n, &agent, err) < 0)
 		return -1;
 	const char *addr = NULL;
 	for (size_t i = 0; i < n && !addr; i++)
