@@ -14,6 +14,7 @@ enum journal_kind {
 	JOURNAL_VOLUME,  /* name: the volume's path; owner, storage, temp */
 	JOURNAL_DOMAIN,  /* name: the domain (defined); uuid when the layout sets one */
 	JOURNAL_START,   /* name: the domain (started) */
+	JOURNAL_DIR,     /* name: a storage directory the run makes (absolute path) */
 };
 
 struct journal_entry {

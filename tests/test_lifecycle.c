@@ -320,22 +320,34 @@ static void test_journal_text(void)
 	journal_add(
 	    &j, &(struct journal_entry){
 		    .kind = JOURNAL_START, .done = true, .step = "start domain a", .name = "a"});
+	journal_add(&j, &(struct journal_entry){.kind = JOURNAL_DIR,
+						.step = "create directory /p/new",
+						.name = "/p/new"});
 	_cleanup_free_ char *text = journal_format(&j);
 	check(streq(text, "labvirt journal 1\nlab\tlc\npid\t77\n"
 			  "begun\tvolume\tprepare\tcreate volume /p/v for a/virtio0\t"
 			  "/p/odd\\tname\\\\with\\nbreaks\tlc/a/virtio0\tlocal\t/p/.v.part-77\t\n"
-			  "done\tstart\t-\tstart domain a\ta\t\t\t\t\n"),
+			  "done\tstart\t-\tstart domain a\ta\t\t\t\t\n"
+			  "begun\tdirectory\t-\tcreate directory /p/new\t/p/new\t\t\t\t\n"),
 	      "the journal's text, escaped", text);
 	struct journal back = {0};
 	struct lv_error err = {0};
 	int rc = journal_parse(text, "J", &back, &err);
 	_cleanup_free_ char *again = rc == 0 ? journal_format(&back) : NULL;
-	check(rc == 0 && streq(again, text) && back.n == 2 && back.entries[0].prepare &&
+	check(rc == 0 && streq(again, text) && back.n == 3 && back.entries[0].prepare &&
 		  !back.entries[0].done && streq(back.entries[0].name, j.entries[0].name) &&
-		  !back.entries[1].owner && back.entries[1].done,
+		  !back.entries[1].owner && back.entries[1].done &&
+		  back.entries[2].kind == JOURNAL_DIR && streq(back.entries[2].name, "/p/new"),
 	      "the journal reads back as written", err.msg);
 	journal_clear(&back);
 	journal_clear(&j);
+	/* Written before directories were recorded: reads as it did. */
+	rc = journal_parse("labvirt journal 1\nlab\tlc\npid\t5\n"
+			   "done\tvolume\t-\ts\t/p/v\tlc/a/virtio0\tlocal\t\t\n",
+			   "J", &back, &err);
+	check(rc == 0 && back.n == 1 && back.entries[0].kind == JOURNAL_VOLUME,
+	      "a journal without directories reads as before", err.msg);
+	journal_clear(&back);
 	const char *bad[][2] = {
 	    {"", "J: not a complete labvirt journal"},
 	    {"labvirt journal 2\n", "J:1: not a labvirt journal"},
@@ -344,6 +356,15 @@ static void test_journal_text(void)
 	    {"labvirt journal 1\nlab\tlc\npid\t1\nbegun\tdisk\t-\ts\tn\t\t\t\t\n",
 	     "J:4: not a journal entry"},
 	    {"labvirt journal 1\nlab\tlc\npid\t1\nbegun\tstart\t-\ts\tn\t\t\t\n",
+	     "J:4: not a journal entry"},
+	    /* a directory by a relative name, or "prepared" */
+	    {"labvirt journal 1\nlab\tlc\npid\t1\ndone\tdirectory\t-\ts\tpool\t\t\t\t\n",
+	     "J:4: not a journal entry"},
+	    {"labvirt journal 1\nlab\tlc\npid\t1\nbegun\tdirectory\tprepare\ts\t/p\t\t\t\t\n",
+	     "J:4: not a journal entry"},
+	    {"labvirt journal 1\nlab\tlc\npid\t1\nbegun\tdirectory\t-\ts\t\t\t\t\t\n",
+	     "J:4: not a journal entry"},
+	    {"labvirt journal 1\nlab\tlc\npid\t1\nbegun\tdirectory\t-\ts\t/p\t\t\t\n",
 	     "J:4: not a journal entry"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -446,6 +467,79 @@ static void test_journal_destroy_named(const char *src, const char *dir)
 	check(!file_exists(vol), "z's volume is gone", vol);
 }
 
+/* Storage directories a killed run recorded as made: the next up removes
+ * the empty ones and keeps one with something in it, one of another user's
+ * and one never made; destroy removes one only after the volumes in it. An
+ * up that makes the storage directory records it, and its undo removes it. */
+static void test_journal_dirs(const char *dir)
+{
+	_cleanup_free_ char *empty = xasprintf("%s/d-empty", tmp);
+	_cleanup_free_ char *full = xasprintf("%s/d-full", tmp);
+	_cleanup_free_ char *file = xasprintf("%s/d-full/x", tmp);
+	_cleanup_free_ char *other = xasprintf("%s/d-other", tmp);
+	_cleanup_free_ char *absent = xasprintf("%s/d-absent", tmp);
+	_cleanup_free_ char *pool = xasprintf("%s/pool", dir);
+	mkdir(empty, 0711), mkdir(full, 0711), mkdir(other, 0711);
+	lv_write_file_atomic(file, "x", 1, 0600, NULL);
+	if (chown(other, 65534, 65534) < 0)
+		check(false, "chown of a directory to another user", strerror(errno));
+	_cleanup_free_ char *j = xasprintf("labvirt journal 1\nlab\tlc\npid\t4244\n"
+					   "done\tdirectory\t-\tcreate directory %s\t%s\t\t\t\t\n"
+					   "done\tdirectory\t-\tcreate directory %s\t%s\t\t\t\t\n"
+					   "begun\tdirectory\t-\tcreate directory %s\t%s\t\t\t\t\n"
+					   "begun\tdirectory\t-\tcreate directory %s\t%s\t\t\t\t\n",
+					   empty, empty, full, full, other, other, absent, absent);
+	write_journal(j);
+	struct result r = RUN(dir, "up", "a");
+	_cleanup_free_ char *head =
+	    xasprintf("recover: run 4244 of lab lc was interrupted (2 steps not finished)\n"
+		      "recover: removed directory %s\ncreate network",
+		      empty);
+	check(r.code == 0 && startswith(r.out, head) && !strstr(r.err, "d-"),
+	      "up removes an empty directory the killed run made, and says so", r.out);
+	result_free(&r);
+	check(!file_exists(empty), "the empty directory is gone", empty);
+	check(file_exists(file), "a directory with a file in it stays", full);
+	check(file_exists(other), "another user's directory stays", other);
+	check(!journal_left(), "the journal is gone after up", NULL);
+	unlink(file), rmdir(full), rmdir(other);
+
+	/* The pool holds a's volume: destroy removes it, then the pool. */
+	_cleanup_free_ char *jpool =
+	    xasprintf("labvirt journal 1\nlab\tlc\npid\t4245\n"
+		      "done\tdirectory\t-\tcreate directory %s\t%s\t\t\t\t\n",
+		      pool, pool);
+	write_journal(jpool);
+	_cleanup_free_ char *out =
+	    xasprintf("recover: run 4245 of lab lc was interrupted (0 steps not finished)\n"
+		      "removed domain a\nremoved volume %s/lc-a-virtio0.qcow2\n"
+		      "recover: removed directory %s\n"
+		      "removed network labvirt-lc-lvtest0\nlab lc: destroyed\n",
+		      pool, pool);
+	expect(RUN(dir, "destroy", "--yes"), 0, out, "",
+	       "destroy removes the directory the killed run made once its volumes are gone");
+	check(!file_exists(pool), "the storage directory is gone", pool);
+	check(!journal_left(), "the journal is gone after destroy", NULL);
+
+	/* up makes the pool again; a failed up takes it back, with its journal. */
+	setenv("LABVIRT_FAIL_STEP", "start domain a", 1);
+	_cleanup_free_ char *err = xasprintf(
+	    "undone: define domain a\nundone: create volume %s/lc-a-virtio0.qcow2 for a/virtio0\n"
+	    "undone: create network labvirt-lc-lvtest0 (bridge lvtest0, nat)\n"
+	    "undone: create directory %s\nlabvirt: up: start domain a: injected fault\n",
+	    pool, pool);
+	expect(RUN(dir, "up", "a"), 1, NULL, err, "a failed up removes the directory it made");
+	unsetenv("LABVIRT_FAIL_STEP");
+	check(!file_exists(pool), "no storage directory is left", pool);
+	check(!journal_left(), "a run that undid its directory too leaves no journal", NULL);
+	expect(RUN(dir, "up", "a"), 0, NULL, "", "up makes the storage directory");
+	struct stat st;
+	check(stat(pool, &st) == 0 && (st.st_mode & 07777) == 0711, "it is 0711", pool);
+	check(!journal_left(), "the journal is gone after a successful up", NULL);
+	expect(RUN(dir, "destroy", "--yes"), 0, NULL, "", "destroy");
+	check(file_exists(pool), "with no journal, destroy leaves the storage directory", pool);
+}
+
 /* A child holds the lab's lock for a moment; `down` says who holds it and
  * waits for it rather than failing. */
 static void test_lock_waits(const char *dir)
@@ -499,6 +593,7 @@ int main(int argc, char **argv)
 	test_journal_text();
 	test_journal_up_recovers(dir);
 	test_journal_destroy_named(argv[1], dir);
+	test_journal_dirs(dir);
 	test_host_bridge_missing(hostbr);
 	test_missing_iso(iso);
 	test_foreign_volume(iso);

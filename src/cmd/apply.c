@@ -32,8 +32,11 @@ struct run {
 	struct undo *undo;
 	size_t n_undo;
 	struct intent intent;
-	char **new_dirs; /* storage directories this run is the first to need */
+	char **new_dirs;   /* storage directories this run is the first to need */
+	size_t *dir_entry; /* [n_new_dirs]: journal entry of one this run made, or NO_ENTRY */
+	bool *dir_seen;    /* [n_new_dirs]: made by this run, or found made by another */
 	size_t n_new_dirs;
+	pthread_mutex_t dirs_lock;
 };
 
 static bool to_prepare(const struct lab *lab, const struct plan_step *s);
@@ -93,6 +96,7 @@ static void step_entry(struct run *r, const struct plan_step *s, struct journal_
 
 static int do_step(struct run *r, const struct plan_step *s, struct undo *u, struct lv_error *err);
 static int undo_step(struct run *r, struct undo *u);
+static int make_dir(struct run *r, const char *vol, struct lv_error *err);
 
 /* One step: the test hooks, the journal entry before (with its identity) and
  * after ("done"; a volume to prepare is done once prepared), the side effect
@@ -109,6 +113,8 @@ static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
 	hook_pause(r->c->errout, e.step);
 	if (hook_fail(e.step))
 		rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
+	if (rc == 0 && e.temp) /* a dir storage's volume: its directory first */
+		rc = make_dir(r, e.name, err);
 	if (rc == 0 && has_entry(s))
 		rc = intent_begin(&r->intent, &e, &u->entry, err);
 	if (rc == 0) {
@@ -446,13 +452,67 @@ static void note_new_dirs(struct run *r)
 		else
 			r->new_dirs[r->n_new_dirs++] = dir;
 	}
+	r->dir_entry = xcalloc(r->n_new_dirs + 1, sizeof(size_t));
+	r->dir_seen = xcalloc(r->n_new_dirs + 1, sizeof(bool));
+	for (size_t k = 0; k < r->n_new_dirs; k++)
+		r->dir_entry[k] = NO_ENTRY;
 }
 
+/* The directory of volume vol, when this run is the first to need it: made
+ * (0711, as the dir backend would) by the first volume step that needs it,
+ * the others waiting, and recorded in the journal before and after, so that
+ * a run killed before a volume is in it can still take it back. A directory
+ * that exists by then (made meanwhile by someone else) is not recorded. */
+static int make_dir(struct run *r, const char *vol, struct lv_error *err)
+{
+	_cleanup_free_ char *copy = xstrdup(vol);
+	const char *dir = dirname(copy);
+	size_t k = 0;
+	while (k < r->n_new_dirs && !streq(r->new_dirs[k], dir))
+		k++;
+	if (k == r->n_new_dirs)
+		return 0; /* it was there before the run: the backend checks it */
+	pthread_mutex_lock(&r->dirs_lock);
+	int rc = 0;
+	struct stat sb;
+	if (!r->dir_seen[k] && stat(dir, &sb) < 0 && errno == ENOENT) {
+		_cleanup_free_ char *step = xasprintf("create directory %s", dir);
+		struct journal_entry e = {.kind = JOURNAL_DIR, .step = step, .name = (char *)dir};
+		size_t id = NO_ENTRY;
+		rc = intent_begin(&r->intent, &e, &id, err);
+		if (rc == 0)
+			hook_kill(step, HOOK_BEFORE, NULL, NULL);
+		/* Traversable by the hypervisor's user, not listable by others. */
+		if (rc == 0 && mkdir(dir, 0711) < 0) {
+			int errnum = errno;
+			intent_undone(&r->intent, id);
+			if (errnum != EEXIST)
+				rc = lv_fail_errno(err, errnum,
+						   "cannot create storage directory '%s'", dir);
+		} else if (rc == 0) {
+			r->dir_entry[k] = id;
+			hook_kill(step, HOOK_AFTER, NULL, NULL);
+			rc = intent_done(&r->intent, id, err);
+			if (rc < 0 && rmdir(dir) == 0) { /* not recorded as done: not kept */
+				intent_undone(&r->intent, id);
+				r->dir_entry[k] = NO_ENTRY;
+			}
+		}
+	}
+	r->dir_seen[k] = rc == 0;
+	pthread_mutex_unlock(&r->dirs_lock);
+	return rc;
+}
+
+/* The directories this run made, when empty again. */
 static void remove_new_dirs(struct run *r)
 {
-	for (size_t k = 0; k < r->n_new_dirs; k++)
-		if (rmdir(r->new_dirs[k]) == 0)
-			fprintf(r->c->errout, "undone: create directory %s\n", r->new_dirs[k]);
+	for (size_t k = r->n_new_dirs; k-- > 0;) {
+		if (r->dir_entry[k] == NO_ENTRY || rmdir(r->new_dirs[k]) < 0)
+			continue;
+		intent_undone(&r->intent, r->dir_entry[k]);
+		fprintf(r->c->errout, "undone: create directory %s\n", r->new_dirs[k]);
+	}
 }
 
 /* Undoes in reverse plan order. Once a guest's step cannot be undone (the
@@ -506,12 +566,14 @@ static void run_free(struct run *r)
 	for (size_t k = 0; k < r->n_new_dirs; k++)
 		free(r->new_dirs[k]);
 	free(r->new_dirs);
+	free(r->dir_entry);
+	free(r->dir_seen);
 	intent_clear(&r->intent);
 }
 
 int apply_plan(struct ctx *c, struct plan *p, struct lv_error *err)
 {
-	struct run r = {.c = c, .plan = p};
+	struct run r = {.c = c, .plan = p, .dirs_lock = PTHREAD_MUTEX_INITIALIZER};
 	intent_init(&r.intent, c);
 	int rc = apply(&r, err);
 	run_free(&r);

@@ -2,9 +2,11 @@
  * the one an interrupted run left. What labvirt makes is tagged as its own
  * (domain metadata, volume xattr or LVM tag, network name, bridge alias); the
  * journal covers what those tags cannot: a volume under its temporary name, a
- * volume made but not yet prepared, a bridge made but not yet tagged. */
+ * volume made but not yet prepared, a bridge made but not yet tagged, a storage
+ * directory it made (which carries no tag at all). */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "intent.h"
@@ -173,6 +175,22 @@ static int remove_bridge(struct ctx *c, const char *name, struct lv_error *err)
 	return 0;
 }
 
+/* A storage directory the interrupted run made (recorded before its mkdir,
+ * so perhaps never made): removed when it is still an empty directory of
+ * this user's. One with anything in it stays: the volumes in it are kept or
+ * removed on their own, and an empty directory is no harm where rmdir fails. */
+static void remove_dir(struct ctx *c, const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return;
+	if (rmdir(dir) == 0)
+		fprintf(c->out, "recover: removed directory %s\n", dir);
+	else if (errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
+		fprintf(c->errout, "labvirt: recover: cannot remove directory '%s': %s: left\n",
+			dir, strerror(errno));
+}
+
 /* A start the interrupted run asked for may still be under way in the
  * daemon (the domain paused while QEMU starts): wait for it to end, so that
  * the plan sees the domain as it will be. */
@@ -210,6 +228,7 @@ static int recover_begun(struct ctx *c, const struct journal_entry *e, struct lv
 		return 0;
 	case JOURNAL_NETWORK:
 	case JOURNAL_DOMAIN:
+	case JOURNAL_DIR: /* last, done or not: intent_recover_dirs */
 		return 0;
 	}
 	return 0;
@@ -295,9 +314,8 @@ int intent_pending(struct ctx *c, int *ret_pid, size_t *ret_open, struct lv_erro
 	return rc;
 }
 
-int intent_recover(struct ctx *c, bool everything, struct lv_error *err)
+int intent_recover(struct ctx *c, bool everything, struct journal *ret_left, struct lv_error *err)
 {
-	_cleanup_free_ char *name = journal_file(c);
 	_cleanup_(journal_clearp) struct journal j = {0};
 	int rc = journal_load(c, &j, err);
 	if (rc <= 0)
@@ -313,5 +331,22 @@ int intent_recover(struct ctx *c, bool everything, struct lv_error *err)
 			if (remove_named(c, &j.entries[i], pass ? JOURNAL_VOLUME : JOURNAL_DOMAIN,
 					 err) < 0)
 				return lv_prefix(err, "recover: %s", j.entries[i].step);
+	if (ret_left) { /* the journal stays until then: a failed destroy recovers again */
+		*ret_left = j;
+		j = (struct journal){0};
+		return 1;
+	}
+	return intent_recover_dirs(c, &j, err);
+}
+
+int intent_recover_dirs(struct ctx *c, const struct journal *left, struct lv_error *err)
+{
+	if (!left->lab)
+		return 0;
+	/* Latest first: a directory made inside another the run made. */
+	for (size_t i = left->n; i-- > 0;)
+		if (left->entries[i].kind == JOURNAL_DIR)
+			remove_dir(c, left->entries[i].name);
+	_cleanup_free_ char *name = journal_file(c);
 	return host_state_remove(c->state_dir, name, err);
 }

@@ -37,8 +37,16 @@ int intent_finish(struct intent *in, bool failed, struct lv_error *err);
  * temporary volume file, a volume not complete or not prepared, a bridge
  * without its owner alias). With everything (`destroy` of the whole lab),
  * also removes the domains and volumes the journal names that the layout no
- * longer has, if they are this lab's. Prints each removal on c->out. */
-int intent_recover(struct ctx *c, bool everything, struct lv_error *err);
+ * longer has, if they are this lab's. Last, it removes the storage
+ * directories the interrupted run made if they are empty, and the journal.
+ * With ret_left (`destroy`), those last two are left to
+ * intent_recover_dirs(ret_left), once the caller has removed the volumes in
+ * them. Prints each removal on c->out. */
+int intent_recover(struct ctx *c, bool everything, struct journal *ret_left, struct lv_error *err);
+/* After intent_recover(..., left, ...): removes the storage directories the
+ * journal in left names that are empty (rmdir: never a non-empty one), then
+ * the journal. Nothing when there was no journal. */
+int intent_recover_dirs(struct ctx *c, const struct journal *left, struct lv_error *err);
 
 /* For `plan`: whether an interrupted run left a journal (1) or not (0), with
  * its pid and how many of its steps did not finish. */

@@ -176,7 +176,7 @@ int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return lv_fail(err, LV_EXIT_USAGE, "up: --timeout goes with --wait");
 	c->events = wait;
 	if (first < 0 || ctx_load(c, err) < 0 || ctx_lock(c, "up", &lock, err) < 0 ||
-	    ctx_connect(c, err) < 0 || intent_recover(c, false, err) < 0 ||
+	    ctx_connect(c, err) < 0 || intent_recover(c, false, NULL, err) < 0 ||
 	    fetch_selected(c, argc - first, argv + first, err) < 0 ||
 	    make_plan(c, argc - first, argv + first, &p, err) < 0)
 		return -1;

@@ -6,7 +6,9 @@
  *   begun<TAB>volume<TAB>-<TAB>create volume flt-a/virtio0<TAB>PATH<TAB>OWNER<TAB>ID<TAB>TEMP<TAB>
  *
  * An entry is "begun" or "done", its kind, "prepare" or "-", then the step,
- * name, owner, storage, temp and uuid (empty when not set). */
+ * name, owner, storage, temp and uuid (empty when not set). The kind
+ * "directory" (a storage directory the run made; its name an absolute path,
+ * never "prepare") came later: a journal without it reads as before. */
 #include <errno.h>
 #include <libgen.h>
 #include <string.h>
@@ -18,7 +20,7 @@
 
 static const char *const kind_names[] = {
     [JOURNAL_NETWORK] = "network", [JOURNAL_BRIDGE] = "bridge", [JOURNAL_VOLUME] = "volume",
-    [JOURNAL_DOMAIN] = "domain",   [JOURNAL_START] = "start",
+    [JOURNAL_DOMAIN] = "domain",   [JOURNAL_START] = "start",   [JOURNAL_DIR] = "directory",
 };
 
 const char *journal_kind_name(enum journal_kind k)
@@ -167,7 +169,8 @@ static int parse_entry(char **f, size_t n, struct journal *j, const char *where,
 	while (k < ARRAY_SIZE(kind_names) && !streq(f[1], kind_names[k]))
 		k++;
 	if (n != N_FIELDS || k == ARRAY_SIZE(kind_names) || !*f[4] ||
-	    !(streq(f[2], "prepare") || streq(f[2], "-")))
+	    !(streq(f[2], "prepare") || streq(f[2], "-")) ||
+	    (k == JOURNAL_DIR && (f[4][0] != '/' || streq(f[2], "prepare"))))
 		return lv_fail(err, LV_EXIT_FAIL, "%s:%d: not a journal entry", where, line);
 	e.done = streq(f[0], "done");
 	e.kind = (enum journal_kind)k;

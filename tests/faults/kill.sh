@@ -14,6 +14,11 @@
 #       brings back the inventory from before;
 #   (b) (at each step, killed after the side effect) `destroy --yes` straight away
 #       brings back the inventory from before.
+# Then the same lab in a storage directory that does not exist yet ($POOL/new), which
+# up makes and records in the journal: killed before and during the first volume in it
+# and right after it is made, `destroy --yes` removes it again (and nothing else is
+# left), and `up` finishes the lab in it; a storage directory that existed before
+# (empty) stays after a kill and `destroy`.
 # The foreign domain and volume are in every inventory: they must stay untouched.
 #
 # Prints ok/not ok lines and "N passed, N failed"; exits 77 where the machine cannot
@@ -38,7 +43,7 @@ JOURNAL=$LABVIRT_STATE_DIR/flt.journal
 
 lv() { # ARGS...: labvirt in the daemon's namespaces; LV_OUT, LV_ERR, LV_RC
 	LV_OUT=$("$RUN" env ${KILL:+LABVIRT_KILL_STEP="$KILL"} ${AT:+LABVIRT_KILL_AT="$AT"} \
-		timeout 600 "$LABVIRT" -L "$LAB" -c "$URI" "$@" 2>"$T/stderr")
+		timeout 600 "$LABVIRT" -L "${LABDIR:-$LAB}" -c "$URI" "$@" 2>"$T/stderr")
 	LV_RC=$?
 	LV_ERR=$(cat "$T/stderr")
 }
@@ -49,6 +54,11 @@ inventory() {
 	inv=$(e2e_inventory "$RUN" "$URI" "$POOL")
 	grep -v '^tap ' <<<"$inv"
 	echo "taps $(grep -c '^tap ' <<<"$inv")"
+}
+# A copy of the lab in $T/NAME with sed expression EXPR applied to each file.
+lab_variant() {
+	rm -rf "${T:?}/$1" && mkdir "$T/$1"
+	for f in "$LAB"/*; do sed "$2" "$f" >"$T/$1/$(basename "$f")"; done
 }
 running() { "$RUN" virsh -q -c "$URI" list --state-running --name | grep -c '^flt-'; }
 same() { # WHAT EXPECTED ACTUAL
@@ -96,7 +106,8 @@ kill_at() { # STEP AT: up killed there; the journal must be left
 	grep -q '^file \.flt-flt-[abc]-virtio0\.qcow2\.part-[0-9]*$' <(e2e_inventory "$RUN" "" "$POOL") &&
 		temps=$((temps + 1))
 }
-then_up() { # STEP AT
+then_up() { # STEP AT [FULL AFTER]: the inventories of the full lab and after destroy
+	local want_full=${3:-$full} want_after=${4:-$before}
 	KILL="" AT="" lv up
 	e2e_check "kill at '$1' ($2), then up: exit 0" test "$LV_RC" -eq 0
 	[ "$LV_RC" -eq 0 ] || printf '%s\n' "$LV_ERR" | sed 's/^/#   ! /'
@@ -105,11 +116,11 @@ then_up() { # STEP AT
 	e2e_check "kill at '$1' ($2), then up: 3 guests running" test "$(running)" = 3
 	[ "$(running)" = 3 ] || { "$RUN" virsh -c "$URI" list --all && printf '%s\n' "$LV_OUT" "$LV_ERR"; } | sed 's/^/#   /'
 	same "kill at '$1' ($2), then up: the full lab, no duplicate, no temporary file" \
-		"$full" "$(inventory)"
+		"$want_full" "$(inventory)"
 	e2e_check "kill at '$1' ($2), then up: the journal is gone" test ! -e "$JOURNAL"
 	lv destroy --yes
 	e2e_check "kill at '$1' ($2), then up, destroy: exit 0" test "$LV_RC" -eq 0
-	same "kill at '$1' ($2), then up, destroy: inventory as before" "$before" "$(inventory)"
+	same "kill at '$1' ($2), then up, destroy: inventory as before" "$want_after" "$(inventory)"
 }
 then_destroy() { # STEP AT
 	KILL="" AT="" lv destroy --yes
@@ -130,6 +141,58 @@ for step in "${steps[@]}"; do
 	kill_at "$step" after
 	then_destroy "$step" after
 done
+# A storage directory that up makes: recorded in the journal before its mkdir, so a
+# run killed while it is still empty (or holds only a temporary file, or volumes that
+# destroy removes) leaves nothing behind. After a complete up, destroy leaves the
+# storage directory, empty, as it leaves any (before_new: the inventory with it).
+NEW=$POOL/new
+if [[ "create directory" == "$ONLY"* ]]; then
+	lab_variant newdir "s|path $POOL\$|path $NEW|"
+	LABDIR=$T/newdir
+	KILL="" AT="" lv plan
+	newvol=$(sed -n 's|^+ \(create volume .*flt-a/virtio0\)$|\1|p' <<<"$LV_OUT")
+	e2e_check "new storage directory: the plan's first volume is in it" \
+		grep -q "^create volume $NEW/" <<<"$newvol"
+	mkdir -m 0711 "$NEW" && before_new=$(inventory) && rmdir "$NEW"
+	lv up
+	e2e_check "new storage directory: a clean up exits 0" test "$LV_RC" -eq 0
+	full_new=$(inventory)
+	e2e_check "new storage directory: the clean full lab runs 3 guests" test "$(running)" = 3
+	lv destroy --yes
+	same "new storage directory: a clean up and destroy leave it, empty" \
+		"$before_new" "$(inventory)"
+	rmdir "$NEW"
+	gone() { # STEP AT
+		e2e_check "kill at '$1' ($2), then destroy: the storage directory up made is gone" \
+			test ! -e "$NEW"
+	}
+	for at in before during; do
+		kill_at "$newvol" "$at"
+		then_destroy "$newvol" "$at"
+		gone "$newvol" "$at"
+		kill_at "$newvol" "$at"
+		then_up "$newvol" "$at" "$full_new" "$before_new"
+		rmdir "$NEW"
+	done
+	kill_at "create directory $NEW" after
+	then_destroy "create directory $NEW" after
+	gone "create directory $NEW" after
+	kill_at "create directory $NEW" after
+	then_up "create directory $NEW" after "$full_new" "$before_new"
+	rmdir "$NEW"
+	# One that was there before the run (empty) is not the run's: it stays.
+	mkdir -m 0711 "$NEW"
+	kill_at "$newvol" before
+	KILL="" AT="" lv destroy --yes
+	e2e_check "an empty storage directory from before, kill, destroy: exit 0" test "$LV_RC" -eq 0
+	same "an empty storage directory from before, kill, destroy: it stays, nothing else" \
+		"$before_new" "$(inventory)"
+	e2e_check "an empty storage directory from before, kill, destroy: the journal is gone" \
+		test ! -e "$JOURNAL"
+	rmdir "$NEW"
+	LABDIR=""
+fi
+
 # A bridge made by `ip link add` and killed before its alias was set (as in embedded
 # mode, where labvirt makes bridges itself) is removed from the journal; a bridge of
 # someone else's of the same kind of name is not.
