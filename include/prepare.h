@@ -20,7 +20,10 @@ bool prepare_done(const char *path);
 /* Prepares every disk with one libguestfs appliance launch (tcg: the
  * appliance runs without KVM). Each disk gets the marker when done; on
  * failure nothing is marked and the caller removes the new volumes. The
- * guest's filesystems are only ever mounted inside the appliance. */
-int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, struct lv_error *err);
+ * guest's filesystems are only ever mounted inside the appliance. written,
+ * when not NULL, is called once the first disk's files are written, the
+ * appliance still running (a test hook: SIGKILL in the middle). */
+int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, void (*written)(void),
+		  struct lv_error *err);
 
 #endif

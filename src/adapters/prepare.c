@@ -11,19 +11,18 @@
  * A disk done carries the attribute user.labvirt.prepared = "OS VERSION". */
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <guestfs.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include "prepare.h"
 
 #define MARK_XATTR "user.labvirt.prepared"
-
-static void guestfs_closep(guestfs_h **g)
-{
-	if (*g)
-		guestfs_close(*g);
-}
 
 static void strv_free(char **v)
 {
@@ -443,6 +442,171 @@ static int write_guest(struct job *j, const char *distro)
 	return write_seed(j);
 }
 
+/* ---- what the appliance leaves when labvirt dies ----
+ *
+ * Killed while the appliance runs, labvirt cannot close the handle. Its QEMU
+ * does not outlive labvirt for long (libguestfs's recovery process, which
+ * polls once a second, kills it), but libguestfs's two temporary directories
+ * stay: the socket directory (for root always /tmp/libguestfsXXXXXX, with
+ * guestfsd.sock in it) and its temporary directory. So a watcher process,
+ * forked before the launch, reads a pipe that only labvirt writes: "S SOCKDIR
+ * PID" once the appliance runs, "done" once the handle is closed. If the pipe
+ * ends without "done" (labvirt, and the recovery process that inherited it,
+ * are gone), the watcher kills that QEMU if /proc/PID is still it, and removes
+ * both directories. The temporary directory is made inside one of labvirt's
+ * own (TMPDIR/labvirt-guestfs.XXXXXX), whose name is known before the launch;
+ * the socket directory's only once the launch returns: killed in the middle
+ * of the launch itself, that one directory stays. */
+
+struct watch {
+	char base[4096]; /* libguestfs's tmpdir, made by labvirt */
+	int fd;          /* write end; -1: no watcher */
+	pid_t pid;
+};
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void rm_tree(const char *dir)
+{
+	if (dir[0] == '/')
+		nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Whether /proc/PID's command line names SOCKDIR (the appliance's QEMU). */
+static bool is_appliance(pid_t pid, const char *sockdir)
+{
+	char path[64], buf[16384];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strstr(buf, sockdir) != NULL;
+}
+
+static _Noreturn void watcher(int fd, const char *base)
+{
+	signal(SIGINT, SIG_IGN); /* a ^C to labvirt's group: it cleans after */
+	signal(SIGHUP, SIG_IGN);
+	if (fd != 3) {
+		dup2(fd, 3);
+		fd = 3;
+	}
+	int null = open("/dev/null", O_RDWR);
+	for (int i = 0; i < 3 && null >= 0; i++)
+		dup2(null, i);  /* not holding labvirt's output open */
+	close_range(4, ~0U, 0); /* nor its lock or connection */
+	char msg[8192];
+	size_t len = 0;
+	ssize_t n;
+	msg[0] = '\0';
+	while (len < sizeof(msg) - 1 && ((n = read(fd, msg + len, sizeof(msg) - 1 - len)) > 0 ||
+					 (n < 0 && errno == EINTR))) {
+		len += n > 0 ? (size_t)n : 0;
+		msg[len] = '\0';
+		if (strstr(msg, "done\n"))
+			_exit(0); /* labvirt closed the handle itself */
+	}
+	char *s = strstr(msg, "S ");
+	char sockdir[4096] = "";
+	int pid = 0;
+	if (s && sscanf(s, "S %4095s %d", sockdir, &pid) == 2 && strncmp(sockdir, "/", 1) == 0 &&
+	    strstr(sockdir, "/libguestfs")) {
+		if (pid > 0 && is_appliance(pid, sockdir))
+			kill(pid, SIGKILL);
+		rm_tree(sockdir);
+	}
+	rm_tree(base);
+	_exit(0);
+}
+
+/* Makes the tmpdir base and forks the watcher; on failure, no watcher
+ * (w->fd < 0) and the preparation goes on without. */
+static void watch_start(struct watch *w)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(w->base, sizeof(w->base), "%s/labvirt-guestfs.XXXXXX",
+		 t && *t == '/' ? t : "/tmp");
+	w->fd = -1;
+	if (!mkdtemp(w->base)) {
+		w->base[0] = '\0';
+		return;
+	}
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	fflush(NULL);
+	w->pid = fork();
+	if (w->pid == 0) {
+		close(p[1]);
+		watcher(p[0], w->base);
+	}
+	close(p[0]);
+	if (w->pid < 0) {
+		close(p[1]);
+		return;
+	}
+	w->fd = p[1];
+}
+
+static void watch_say(struct watch *w, const char *text)
+{
+	if (w->fd >= 0 && write(w->fd, text, strlen(text)) < 0)
+		return;
+}
+
+/* After launch: the appliance's socket directory (from its QEMU's command
+ * line, which names .../guestfsd.sock) and pid. */
+static void watch_appliance(struct watch *w, guestfs_h *h)
+{
+	int pid = guestfs_get_pid(h);
+	char path[64], buf[16384];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	int fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = '\0';
+	char *end = strstr(buf, "/guestfsd.sock");
+	char *start = end;
+	while (start && start > buf && start[-1] != '=' && start[-1] != ' ')
+		start--;
+	if (!end || *start != '/')
+		return;
+	_cleanup_free_ char *line = xasprintf("S %.*s %d\n", (int)(end - start), start, pid);
+	watch_say(w, line);
+}
+
+/* The handle is closed: its directories are gone; labvirt's base goes too. */
+static void watch_end(struct watch *w)
+{
+	if (w->base[0])
+		rmdir(w->base);
+	watch_say(w, "done\n");
+	if (w->fd >= 0) {
+		close(w->fd);
+		while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+}
+
 /* ---- inspection ---- */
 
 /* Mounts the root filesystem, inside the appliance, at "/". Only that one:
@@ -504,17 +668,12 @@ static int prepare_one(guestfs_h *h, char **roots, size_t drive, struct prepare_
 	return rc;
 }
 
-int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, struct lv_error *err)
+static int prepare_with(guestfs_h *h, struct watch *w, struct prepare_disk *disks, size_t n,
+			bool tcg, void (*written)(void), struct lv_error *err)
 {
-	size_t todo = 0;
-	for (size_t i = 0; i < n; i++)
-		todo += !(disks[i].skipped = prepare_done(disks[i].path));
-	if (todo == 0)
-		return 0;
-	_cleanup_(guestfs_closep) guestfs_h *h = guestfs_create();
-	if (!h)
-		return lv_fail_errno(err, errno, "cannot create a libguestfs handle");
 	guestfs_set_error_handler(h, NULL, NULL);
+	if (w->base[0] && guestfs_set_tmpdir(h, w->base) < 0)
+		return gfail(h, err, "libguestfs: tmpdir");
 	if (tcg && guestfs_set_backend_setting(h, "force_tcg", "1") < 0)
 		return gfail(h, err, "libguestfs: force_tcg");
 	size_t *drive = xcalloc(n, sizeof(size_t));
@@ -532,6 +691,8 @@ int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, struct lv_erro
 	}
 	if (rc == 0 && guestfs_launch(h) < 0)
 		rc = gfail(h, err, "cannot launch the libguestfs appliance");
+	if (rc == 0)
+		watch_appliance(w, h);
 	_cleanup_strv_ char **roots = rc == 0 ? guestfs_inspect_os(h) : NULL;
 	if (rc == 0 && !roots)
 		rc = gfail(h, err, "libguestfs inspection failed");
@@ -541,6 +702,10 @@ int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, struct lv_erro
 		rc = prepare_one(h, roots, drive[i], &disks[i], err);
 		if (rc < 0)
 			lv_prefix(err, "prepare %s (%s)", disks[i].g->name, disks[i].path);
+		else if (written) {
+			written();
+			written = NULL;
+		}
 	}
 	if (rc == 0 && guestfs_shutdown(h) < 0)
 		rc = gfail(h, err, "libguestfs could not write the disks back");
@@ -551,5 +716,24 @@ int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, struct lv_erro
 			rc = lv_fail_errno(err, errno, "cannot mark '%s' as prepared",
 					   disks[i].path);
 	free(drive);
+	return rc;
+}
+
+int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, void (*written)(void),
+		  struct lv_error *err)
+{
+	size_t todo = 0;
+	for (size_t i = 0; i < n; i++)
+		todo += !(disks[i].skipped = prepare_done(disks[i].path));
+	if (todo == 0)
+		return 0;
+	struct watch w;
+	watch_start(&w);
+	guestfs_h *h = guestfs_create();
+	int rc = h ? prepare_with(h, &w, disks, n, tcg, written, err)
+		   : lv_fail_errno(err, errno, "cannot create a libguestfs handle");
+	if (h)
+		guestfs_close(h);
+	watch_end(&w);
 	return rc;
 }

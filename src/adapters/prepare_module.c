@@ -13,7 +13,7 @@
 
 #define MODULE_NAME "labvirt-prepare.so"
 
-typedef int prepare_fn(struct prepare_disk *, size_t, bool, struct lv_error *);
+typedef int prepare_fn(struct prepare_disk *, size_t, bool, void (*)(void), struct lv_error *);
 
 /* The module beside the executable (a build tree: labvirt, or its tests one
  * level below), else the installed one. */
@@ -45,7 +45,8 @@ static void *module_open(char *tried, size_t len)
 	return NULL;
 }
 
-int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, struct lv_error *err)
+int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, void (*written)(void),
+		  struct lv_error *err)
 {
 	static void *module;
 	static prepare_fn *fn;
@@ -59,5 +60,5 @@ int prepare_disks(struct prepare_disk *disks, size_t n, bool tcg, struct lv_erro
 			return lv_fail(err, LV_EXIT_FAIL, "cannot load the preparation module: %s",
 				       dlerror());
 	}
-	return fn(disks, n, tcg, err);
+	return fn(disks, n, tcg, written, err);
 }

@@ -294,7 +294,8 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 		if (rc == 0)
 			hook_kill("prepare disks", HOOK_BEFORE, NULL, NULL);
 		if (rc == 0)
-			rc = prepare_disks(disks, n, ctx_accel(r->c) == ACCEL_TCG, err);
+			rc = prepare_disks(disks, n, ctx_accel(r->c) == ACCEL_TCG,
+					   hook_kill_callback("prepare disks"), err);
 		if (rc == 0) /* prepared, not yet recorded as done */
 			hook_kill("prepare disks", HOOK_AFTER, NULL, NULL);
 	}

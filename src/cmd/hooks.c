@@ -52,12 +52,27 @@ static void kill_if_temp(const char *tmp)
 		raise(SIGKILL);
 }
 
-void hook_kill(const char *step, enum hook_when when, const char *path1, const char *path2)
+static bool kill_armed(const char *step, enum hook_when when)
 {
 	static const char *const names[] = {
 	    [HOOK_BEFORE] = "before", [HOOK_DURING] = "during", [HOOK_AFTER] = "after"};
 	const char *at = getenv("LABVIRT_KILL_AT");
-	if (!env_is("LABVIRT_KILL_STEP", step) || !streq(at && *at ? at : "after", names[when]))
+	return env_is("LABVIRT_KILL_STEP", step) && streq(at && *at ? at : "after", names[when]);
+}
+
+static void kill_now(void)
+{
+	raise(SIGKILL);
+}
+
+void (*hook_kill_callback(const char *step))(void)
+{
+	return kill_armed(step, HOOK_DURING) ? kill_now : NULL;
+}
+
+void hook_kill(const char *step, enum hook_when when, const char *path1, const char *path2)
+{
+	if (!kill_armed(step, when))
 		return;
 	if (when != HOOK_DURING || (!path1 && !path2))
 		raise(SIGKILL);

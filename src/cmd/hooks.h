@@ -22,4 +22,9 @@ void hook_pause(FILE *errout, const char *step);
 enum hook_when { HOOK_BEFORE, HOOK_DURING, HOOK_AFTER };
 void hook_kill(const char *step, enum hook_when when, const char *path1, const char *path2);
 
+/* For a step that calls back in its middle (the preparation, once the first
+ * disk is written): with LABVIRT_KILL_AT=during, a callback that raises
+ * SIGKILL; otherwise NULL. */
+void (*hook_kill_callback(const char *step))(void);
+
 #endif

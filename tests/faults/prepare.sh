@@ -4,10 +4,13 @@
 # libvirt's test:///default driver, whose domains live only as long as one run):
 #   - the step fails (LABVIRT_FAIL_STEP="prepare disks"): exit 1, the step named,
 #     the new volumes removed, no journal left;
-#   - labvirt killed (SIGKILL) before the preparation, and after it but before it is
-#     recorded: the volumes stay behind, made but not known to be prepared (a
-#     half-prepared disk must not boot); the next up removes them from the journal,
-#     makes and prepares them again; or destroy removes them.
+#   - labvirt killed (SIGKILL) before the preparation, during it (the appliance up,
+#     the first disk written) and after it but before it is recorded: the volumes
+#     stay behind, made but not known to be prepared (a half-prepared disk must not
+#     boot); the next up removes them from the journal, makes and prepares them
+#     again; or destroy removes them. Killed during it, the appliance's QEMU and
+#     libguestfs's temporary directories (its socket directory, its TMPDIR one)
+#     must go away by themselves.
 # Usage: prepare.sh LABVIRT. Exits 77 without root or guestfish.
 set -uo pipefail
 labvirt=$(realpath "$1")
@@ -17,7 +20,8 @@ command -v getfattr >/dev/null || { echo "SKIP: needs getfattr"; exit 77; }
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 unset LABVIRT_FAIL_STEP LABVIRT_KILL_STEP LABVIRT_KILL_AT LABVIRT_URI
 tmp=$(mktemp -d /tmp/labvirt-prepfault.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+spy=
+trap '[ -z "$spy" ] || kill "$spy" 2>/dev/null; rm -rf "$tmp"' EXIT
 export LABVIRT_STATE_DIR=$tmp/state
 journal=$LABVIRT_STATE_DIR/prep.journal
 # shellcheck source=../check.sh
@@ -61,6 +65,55 @@ prepared() { # VOLUME: carries the marker prepare_disks sets once done
 }
 before=$(store)
 
+# The appliance of a run killed during the preparation: its QEMU is the one whose
+# command line names this test's volumes (so started by this test); its socket
+# directory is in that command line (.../guestfsd.sock); libguestfs's temporary
+# directory goes under TMPDIR, here one of the test's own (the appliance stays
+# cached where it is).
+gtmp=$tmp/gtmp
+mkdir -p "$gtmp"
+appliance() { pgrep -f "qemu-system.*$tmp/store/" >/dev/null; }
+spy_start() { # records the appliance's command lines in $tmp/seen until spy_stop
+	: >"$tmp/seen"
+	while :; do
+		pgrep -af "qemu-system.*$tmp/store/" >>"$tmp/seen"
+		sleep 0.1
+	done &
+	spy=$!
+}
+spy_stop() { kill "$spy" && wait "$spy" 2>/dev/null; spy=; }
+sockdirs() { grep -o 'path=[^ ,]*/guestfsd\.sock' "$tmp/seen" | sort -u | sed 's|^path=||; s|/guestfsd\.sock$||'; }
+leftovers() { # none of the appliance's processes or files
+	! appliance || return 1
+	[ -z "$(find "$gtmp" -mindepth 1 -print -quit)" ] || return 1
+	local d
+	while read -r d; do [ ! -e "$d" ] || return 1; done < <(sockdirs)
+}
+gone_within() { # SECS: polls until leftovers finds none; WAITED: the time it took
+	local start=$SECONDS
+	until leftovers; do
+		[ $((SECONDS - start)) -lt "$1" ] || { WAITED=; return 1; }
+		sleep 0.2
+	done
+	WAITED=$((SECONDS - start))
+}
+kill_during() { # up killed during the preparation, then the checks of what it leaves
+	spy_start
+	lv TMPDIR="$gtmp" LIBGUESTFS_CACHEDIR="${LIBGUESTFS_CACHEDIR:-/var/tmp}" \
+		LABVIRT_KILL_STEP="prepare disks" LABVIRT_KILL_AT=during up
+	spy_stop
+	check "kill during 'prepare disks': died of SIGKILL" test "$RC" = 137
+	check "kill during 'prepare disks': the appliance was running (its QEMU seen, $(sockdirs | wc -l) socket directory)" test "$(sockdirs | wc -l)" = 1
+	check "kill during 'prepare disks': the journal is left" grep -q "^begun	volume	prepare	" "$journal"
+	check "kill during 'prepare disks': the volumes are not prepared" bash -c "! getfattr -n user.labvirt.prepared '${vols[0]}' 2>/dev/null"
+	gone_within 60
+	check "kill during 'prepare disks': no appliance QEMU, socket or temporary directory left within 60 s (${WAITED:-over 60} s)" test -n "$WAITED"
+	if [ -z "$WAITED" ]; then
+		pgrep -af "qemu-system.*$tmp/store/" | cut -c1-120 | sed 's/^/#   ! /'
+		{ find "$gtmp" -mindepth 1 && sockdirs | xargs -r ls -d 2>/dev/null; } | sed 's/^/#   ! /'
+	fi
+}
+
 lv LABVIRT_FAIL_STEP="prepare disks" up
 check "fail 'prepare disks': exit 1" test "$RC" = 1
 check "fail 'prepare disks': the step named" grep -qx "labvirt: up: prepare disks: injected fault" <<<"$ERR"
@@ -68,14 +121,18 @@ check "fail 'prepare disks': the new volumes undone" grep -qx "undone: create vo
 check "fail 'prepare disks': storage as before" test "$(store)" = "$before"
 check "fail 'prepare disks': no journal left" test ! -e "$journal"
 
-for at in before after; do
-	lv LABVIRT_KILL_STEP="prepare disks" LABVIRT_KILL_AT=$at up
-	check "kill $at 'prepare disks': died of SIGKILL" test "$RC" = 137
+for at in before during after; do
+	if [ "$at" = during ]; then
+		kill_during
+	else
+		lv LABVIRT_KILL_STEP="prepare disks" LABVIRT_KILL_AT=$at up
+		check "kill $at 'prepare disks': died of SIGKILL" test "$RC" = 137
+		check "kill $at 'prepare disks': the journal is left" grep -q "^begun	volume	prepare	" "$journal"
+	fi
 	check "kill $at 'prepare disks': the volumes are there" test -e "${vols[0]}" -a -e "${vols[1]}"
-	check "kill $at 'prepare disks': the journal is left" grep -q "^begun	volume	prepare	" "$journal"
 	if [ "$at" = after ]; then
 		check "kill after 'prepare disks': the volumes were prepared" prepared "${vols[0]}"
-	else
+	elif [ "$at" = before ]; then
 		check "kill before 'prepare disks': the volumes are not prepared" bash -c "! getfattr -n user.labvirt.prepared '${vols[0]}' 2>/dev/null"
 	fi
 	lv up
@@ -98,6 +155,12 @@ lv destroy --yes
 check "kill, then destroy: exit 0" test "$RC" = 0
 check "kill, then destroy: storage as before" test "$(store)" = "$before"
 check "kill, then destroy: the journal is gone" test ! -e "$journal"
+
+kill_during
+lv destroy --yes
+check "kill during, then destroy: exit 0" test "$RC" = 0
+check "kill during, then destroy: storage as before" test "$(store)" = "$before"
+check "kill during, then destroy: the journal is gone" test ! -e "$journal"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
