@@ -477,23 +477,29 @@ static void rm_tree(const char *dir)
 		nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Whether /proc/PID's command line names SOCKDIR (the appliance's QEMU). */
-static bool is_appliance(pid_t pid, const char *sockdir)
+/* /proc/PID's command line, its arguments joined by blanks; false if none. */
+static bool read_cmdline(pid_t pid, char *buf, size_t len)
 {
-	char path[64], buf[16384];
+	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	int fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	if (fd >= 0)
+		close(fd);
 	if (n <= 0)
 		return false;
 	for (ssize_t i = 0; i < n; i++)
 		if (!buf[i])
 			buf[i] = ' ';
 	buf[n] = '\0';
-	return strstr(buf, sockdir) != NULL;
+	return true;
+}
+
+/* Whether /proc/PID's command line names SOCKDIR (the appliance's QEMU). */
+static bool is_appliance(pid_t pid, const char *sockdir)
+{
+	char buf[16384];
+	return read_cmdline(pid, buf, sizeof(buf)) && strstr(buf, sockdir) != NULL;
 }
 
 static _Noreturn void watcher(int fd, const char *base)
@@ -572,18 +578,9 @@ static void watch_say(struct watch *w, const char *text)
 static void watch_appliance(struct watch *w, guestfs_h *h)
 {
 	int pid = guestfs_get_pid(h);
-	char path[64], buf[16384];
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	int fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	char buf[16384];
+	if (!read_cmdline(pid, buf, sizeof(buf)))
 		return;
-	for (ssize_t i = 0; i < n; i++)
-		if (!buf[i])
-			buf[i] = ' ';
-	buf[n] = '\0';
 	char *end = strstr(buf, "/guestfsd.sock");
 	char *start = end;
 	while (start && start > buf && start[-1] != '=' && start[-1] != ' ')
