@@ -2,6 +2,7 @@
  * its messages travel back in struct lv_error. An event loop runs in a
  * background thread: the embedded QEMU driver needs one to talk to QEMU, and
  * lifecycle waits and the console are driven by events, not by sleeping. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libvirt/libvirt.h>
@@ -217,10 +218,57 @@ int virt_open(const char *uri, const char *state_dir, bool events, struct virt *
 	return 0;
 }
 
+/* Whether a thread of this process runs the embedded driver's reconnection
+ * to a guest's QEMU (libvirt names them "init-" and the guest's name). */
+static bool reconnecting(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	bool found = false;
+	for (struct dirent *e; d && !found && (e = readdir(d));) {
+		char path[64], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/comm", e->d_name);
+		FILE *f = e->d_name[0] == '.' ? NULL : fopen(path, "re");
+		if (f) {
+			found = fgets(comm, sizeof(comm), f) && startswith(comm, "init-");
+			fclose(f);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* When it opens, the embedded driver reconnects to each running guest's
+ * QEMU in a thread of its own, under a job on that domain. Closing the
+ * connection or exiting while one runs crashes the process (libvirt 9.0: the
+ * driver's state and libraries' globals go from under it; labvirt status
+ * exited with SIGSEGV after its output, three times in a hundred). So wait
+ * for them, while the event loop still runs (they talk to QEMU through it): a
+ * call that takes a domain job and changes nothing (virDomainGetPerfEvents)
+ * waits for each reconnection's job; then for the threads' last steps,
+ * a second at most. */
+static void embed_wait_reconnect(struct virt *v)
+{
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(v->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	for (int i = 0; i < n; i++) {
+		virTypedParameterPtr params = NULL;
+		int n_params = 0;
+		if (virDomainGetPerfEvents(doms[i], &params, &n_params, 0) == 0)
+			virTypedParamsFree(params, n_params);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	for (int ms = 0; ms < 1000 && reconnecting(); ms++)
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+}
+
 void virt_close(struct virt *v)
 {
 	if (!v)
 		return;
+	if (startswith(v->uri, EMBED_PREFIX))
+		embed_wait_reconnect(v);
 	if (v->events)
 		event_loop_release();
 	for (struct lease_cache *l = v->leases, *next; l; l = next) {
