@@ -186,6 +186,16 @@ ratio() { # ratio KEY_A KEY_B -> median(A) / median(B)
 		'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f\n", a / b }'
 }
 
+# pratio KEY_A KEY_B -> the median over the rounds of A/B, each round's two samples
+# paired (taken one after the other): steadier than ratio when the machine's speed
+# drifts from round to round.
+pratio() {
+	paste -d' ' <(printf '%s\n' ${S[$1]-}) <(printf '%s\n' ${S[$2]-}) |
+		awk 'NF == 2 && $2 > 0 { printf "%.6f\n", $1 / $2 }' | sort -g | awk '{ a[NR] = $1 } END {
+		if (NR == 0) { print "-"; exit }
+		printf "%.2f\n", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
 lv() { env LABVIRT_STATE_DIR="$LABVIRT_STATE_DIR" "$LABVIRT" "$@"; }
 
 # Everything back to nothing: domains, networks, volumes (untimed).
@@ -356,13 +366,13 @@ report() {
 		"load average at the start $LOAD0, at the end $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo
 	if want lab; then
-		echo "| up of the three-guest lab | median ms | labvirt is |"
-		echo "|---|---:|---|"
-		echo "| labvirt up | $(median lab.labvirt) | |"
-		echo "| floor (C, sequential) | $(median lab.floor) | $(ratio lab.labvirt lab.floor)x the floor |"
-		echo "| floor -j (C, a thread per guest) | $(median lab.floorj) | $(ratio lab.labvirt lab.floorj)x |"
-		echo "| virsh script | $(median lab.virsh) | $(ratio lab.virsh lab.labvirt)x faster (floor -j: $(ratio lab.virsh lab.floorj)x) |"
-		echo "| virt-install | $(median lab.virtinst) | $(ratio lab.virtinst lab.labvirt)x faster (floor -j: $(ratio lab.virtinst lab.floorj)x) |"
+		echo "| up of the three-guest lab | median ms | labvirt is (ratio of the medians) | median of the rounds' ratios |"
+		echo "|---|---:|---|---|"
+		echo "| labvirt up | $(median lab.labvirt) | | |"
+		echo "| floor (C, sequential) | $(median lab.floor) | $(ratio lab.labvirt lab.floor)x the floor | $(pratio lab.labvirt lab.floor)x |"
+		echo "| floor -j (C, a thread per guest) | $(median lab.floorj) | $(ratio lab.labvirt lab.floorj)x | $(pratio lab.labvirt lab.floorj)x |"
+		echo "| virsh script | $(median lab.virsh) | $(ratio lab.virsh lab.labvirt)x faster (floor -j: $(ratio lab.virsh lab.floorj)x) | $(pratio lab.virsh lab.labvirt)x (floor -j: $(pratio lab.virsh lab.floorj)x) |"
+		echo "| virt-install | $(median lab.virtinst) | $(ratio lab.virtinst lab.labvirt)x faster (floor -j: $(ratio lab.virtinst lab.floorj)x) | $(pratio lab.virtinst lab.labvirt)x (floor -j: $(pratio lab.virtinst lab.floorj)x) |"
 		echo
 	fi
 	if want idle || want status50; then

@@ -777,9 +777,10 @@ e2e_console_abort() {
 # standard error in _E2E_VIRSH_ERR; run once more (up to 3 tries) when it dies of a
 # signal. With the embedded driver, virsh runs libvirt's QEMU driver in its own process
 # and can crash as it shuts that down, after printing its answer (seen once, a SIGSEGV
-# after a complete list, in kill-embed; most likely the race labvirt avoids by joining
-# libvirt's event loop thread before the embedded driver stops). Each crash is said on
-# stderr.
+# after a complete list, in kill-embed): most likely the race labvirt avoids by waiting
+# for the driver's threads that reconnect to the running guests' QEMUs before it closes
+# (src/adapters/virt.c, embed_wait_reconnect), which virsh does not. Each crash is said
+# on stderr.
 _e2e_virsh() {
 	local run=$1 uri=$2 rc try errf
 	shift 2
