@@ -569,6 +569,34 @@ static void test_lock_waits(const char *dir)
 	waitpid(pid, NULL, 0);
 }
 
+/* libvirt's log in the state directory: past 1 MiB it becomes libvirt.log.1
+ * when a command connects; at 1 MiB it stays. */
+static void test_log_kept_small(const char *dir)
+{
+	_cleanup_free_ char *log = xasprintf("%s/state/libvirt.log", tmp);
+	_cleanup_free_ char *old = xasprintf("%s.1", log);
+	for (int over = 1; over >= 0; over--) {
+		unlink(old);
+		FILE *f = fopen(log, "w");
+		for (long i = 0; f && i < 1024L * 1024 + over; i++)
+			fputc(i % 64 == 63 ? '\n' : 'x', f);
+		if (f)
+			fclose(f);
+		struct result r = RUN(dir, "status");
+		result_free(&r);
+		struct stat st;
+		bool moved = stat(old, &st) == 0 && st.st_size == 1024L * 1024 + over;
+		bool kept = stat(log, &st) == 0 && st.st_size >= 1024L * 1024;
+		if (over)
+			check(moved && !kept, "a libvirt.log over 1 MiB becomes libvirt.log.1",
+			      NULL);
+		else
+			check(!file_exists(old) && kept, "a libvirt.log of 1 MiB stays", NULL);
+	}
+	unlink(log);
+	unlink(old);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -598,6 +626,7 @@ int main(int argc, char **argv)
 	test_missing_iso(iso);
 	test_foreign_volume(iso);
 	test_lock_waits(dir);
+	test_log_kept_small(dir);
 	virConnectClose(keep);
 	_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", tmp);
 	if (system(cmd) != 0)

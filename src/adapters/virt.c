@@ -142,13 +142,24 @@ static bool uri_is_local(const char *uri)
 	return s && s[3] == '/';
 }
 
-/* The embedded driver runs libvirt's daemon code in this process: its log
- * goes to a file of ours rather than to the user's terminal. */
+#define LOG_MAX (1024 * 1024)
+
+/* libvirt's warnings and errors (and, with the embedded driver, its daemon
+ * code's) go to a file of ours rather than to the user's terminal. It is kept
+ * small: each command through the daemon without an event loop adds three
+ * lines (libvirt's header and its harmless "Unable to register async IO
+ * callback"), so past 1 MiB it becomes libvirt.log.1, replacing the one before. */
 static void log_to_state_dir(const char *state_dir)
 {
+	_cleanup_free_ char *path = xasprintf("%s/libvirt.log", state_dir);
+	struct stat sb;
+	if (stat(path, &sb) == 0 && sb.st_size > LOG_MAX) {
+		_cleanup_free_ char *old = xasprintf("%s.1", path);
+		(void)rename(path, old);
+	}
 	if (getenv("LIBVIRT_LOG_OUTPUTS"))
 		return;
-	_cleanup_free_ char *outputs = xasprintf("3:file:%s/libvirt.log", state_dir);
+	_cleanup_free_ char *outputs = xasprintf("3:file:%s", path);
 	setenv("LIBVIRT_LOG_OUTPUTS", outputs, 0);
 }
 
