@@ -47,6 +47,7 @@ T=$(mktemp -d /tmp/labvirt-bench-prepare.XXXXXX)
 UP_PID=""
 trap '[ -z "$UP_PID" ] || kill "$UP_PID" 2>/dev/null; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
+export LABVIRT_STATE_DIR=$T/state # not the machine's own (/var/lib/labvirt)
 CACHE=${LABVIRT_E2E_ALPINE_CACHE:-/var/tmp/labvirt-e2e-alpine}
 e2e_build_alpine_image "$CACHE" || exit 1
 cp "$CACHE/alpine.qcow2" "$T/alpine.qcow2"

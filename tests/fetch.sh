@@ -15,6 +15,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+export LABVIRT_STATE_DIR=$tmp/state # not the machine's own (/var/lib/labvirt)
 # shellcheck source=check.sh
 . "$(dirname "$0")/check.sh"
 

@@ -14,6 +14,7 @@ command -v guestfish >/dev/null || { echo "SKIP: needs guestfish"; exit 77; }
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 tmp=$(mktemp -d /tmp/labvirt-prepare.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+export LABVIRT_STATE_DIR=$tmp/state # not the machine's own (/var/lib/labvirt)
 # shellcheck source=check.sh
 . "$(dirname "$0")/check.sh"
 

@@ -12,6 +12,7 @@ LABVIRT=$(realpath "$1")
 LAB=$HERE/lab
 T=$(mktemp -d /tmp/labvirt-kiosk.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+export LABVIRT_STATE_DIR=$T/state # not the machine's own (/var/lib/labvirt)
 unset LABVIRT_URI SUDO_USER
 PASSED=0 FAILED=0
 check() {
