@@ -253,7 +253,7 @@ static bool reconnecting(void)
  * QEMU in a thread of its own, under a job on that domain. Closing the
  * connection or exiting while one runs crashes the process (libvirt 9.0: the
  * driver's state and libraries' globals go from under it; labvirt status
- * exited with SIGSEGV after its output, three times in a hundred). So wait
+ * exited with SIGSEGV after its output, 10 times in 150). So wait
  * for them, while the event loop still runs (they talk to QEMU through it): a
  * call that takes a domain job and changes nothing (virDomainGetPerfEvents)
  * waits for each reconnection's job; then for the threads' last steps,
