@@ -227,13 +227,17 @@ fi
 # in 150 on this machine, before labvirt waited for them). Forty in a row must all
 # exit 0 (without a wrapper: valgrind would make forty too slow).
 if [ "$MODE" = embed ]; then
-	crashed=0
-	for _ in $(seq 40); do
-		"$RUN" timeout 120 "$LABVIRT" -L "$LAB" "${CONNECT[@]}" status >/dev/null 2>"$T/stderr" ||
-			crashed=$((crashed + 1))
+	crashed=0 first=""
+	for i in $(seq 40); do
+		"$RUN" timeout 120 "$LABVIRT" -L "$LAB" "${CONNECT[@]}" status >/dev/null 2>"$T/stderr"
+		rc=$?
+		[ "$rc" -eq 0 ] && continue
+		crashed=$((crashed + 1))
+		[ -n "$first" ] || first="run $i: exit $rc: $(head -c 400 "$T/stderr")"
 	done
 	e2e_check "embedded: labvirt status exits 0 forty times in a row ($crashed did not)" \
 		test "$crashed" -eq 0
+	[ -z "$first" ] || e2e_log "first that did not: $first"
 fi
 
 e2e_check "libvirt ($URI) runs e2e-a, e2e-b, e2e-c" \
