@@ -120,6 +120,32 @@ static void plan_bridge(const struct lab *lab, const struct inventory *inv, size
 		add_step(p, STEP_NETWORK_START, 0, 0, b);
 }
 
+/* STORAGE:vm-ID-disk-N: a volume that is there is used as it is, whoever made it
+ * (Proxmox did, or a restore); a missing one is made empty at its size=. */
+static void plan_named_volume(const struct lab *lab, const struct inventory *inv, size_t gi,
+			      size_t d, struct plan *p)
+{
+	const struct lab_guest *g = &lab->guests[gi];
+	const struct lab_disk *k = &g->disks[d];
+	const char *fmt = k->path ? strrchr(k->path, '.') : NULL;
+	const struct lab_storage *s = lab_find_storage(lab, k->storage);
+	bool file = s && s->type == STORAGE_DIR;
+	if (inv->vols[gi][d].exists)
+		return;
+	_cleanup_free_ char *path = lab_disk_path(lab, g, k);
+	if (k->size == 0)
+		lv_diag_add(&p->conflicts, g->file, k->line,
+			    "%s: volume '%s' does not exist, and the line has no size= to make it",
+			    k->key, path ? path : k->volume);
+	else if (file && (!fmt || (!streq(fmt, ".qcow2") && !streq(fmt, ".raw"))))
+		lv_diag_add(&p->conflicts, g->file, k->line,
+			    "%s: volume '%s' does not exist, and labvirt makes only .qcow2 and "
+			    ".raw files",
+			    k->key, path ? path : k->volume);
+	else
+		add_step(p, STEP_VOLUME_CREATE, gi, d, 0);
+}
+
 static void plan_volumes(const struct lab *lab, const struct inventory *inv, size_t gi,
 			 struct plan *p)
 {
@@ -128,6 +154,11 @@ static void plan_volumes(const struct lab *lab, const struct inventory *inv, siz
 		if (!g->disks[d].allocate)
 			continue;
 		const struct inv_volume *v = &inv->vols[gi][d];
+		const struct lab_disk *k = &g->disks[d];
+		if (k->named) {
+			plan_named_volume(lab, inv, gi, d, p);
+			continue;
+		}
 		if (v->foreign) {
 			_cleanup_free_ char *path = lab_disk_path(lab, g, &g->disks[d]);
 			lv_diag_add(&p->conflicts, g->file, g->disks[d].line,

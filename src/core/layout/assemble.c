@@ -7,6 +7,41 @@
 
 /* ---- <guest>.conf: the whole file ---- */
 
+static void boot_add(struct lab_guest *g, const char *key)
+{
+	if (g->n_boot < ARRAY_SIZE(g->boot_order) &&
+	    find_name((const char *const *)g->boot_order, g->n_boot, key) < 0)
+		g->boot_order[g->n_boot++] = xstrdup(key);
+}
+
+/* Proxmox's legacy boot letters (default cdn when only bootdisk is given) as
+ * an order: c the bootdisk (else the first disk), d the CD-ROM drives, n the nets. */
+static void legacy_boot(struct lab_guest *g)
+{
+	const char *letters = g->boot_legacy ? g->boot_legacy : "cdn";
+	if (g->n_boot || (!g->boot_legacy && !g->bootdisk))
+		return;
+	for (const char *c = letters; *c; c++) {
+		for (size_t i = 0; *c == 'c' && i < g->n_disks; i++) {
+			const struct lab_disk *d = &g->disks[i];
+			bool is_boot =
+			    g->bootdisk ? streq(d->key, g->bootdisk) : d->media == MEDIA_DISK;
+			if (is_boot) {
+				boot_add(g, d->key);
+				break;
+			}
+		}
+		for (size_t i = 0; *c == 'd' && i < g->n_disks; i++)
+			if (g->disks[i].media == MEDIA_CDROM)
+				boot_add(g, g->disks[i].key);
+		for (size_t i = 0; *c == 'n' && i < g->n_nets; i++) {
+			char key[16];
+			snprintf(key, sizeof(key), "net%d", g->nets[i].index);
+			boot_add(g, key);
+		}
+	}
+}
+
 static void check_boot(struct parser *p, const struct conf_state *st)
 {
 	const struct lab_guest *g = st->g;
@@ -82,13 +117,13 @@ static bool check_name(struct parser *p, struct conf_state *st, const char *stem
 	size_t self = (size_t)(g - p->lab->guests);
 	if (!st->note->name_line) {
 		g->name = xstrdup(stem);
-		if (!lv_is_dns_label(stem)) {
-			diag(p, 0, "guest name %s (the file name) is not a DNS label " DNS_RULE,
+		if (!lab_is_guest_name(stem)) {
+			diag(p, 0, "guest name %s (the file name) is not a DNS name " NAME_RULE,
 			     Q(stem));
 			return false;
 		}
 	}
-	if (!lv_is_dns_label(g->name))
+	if (!lab_is_guest_name(g->name))
 		return false;
 	for (size_t i = 0; i < self; i++) {
 		if (!streq(p->lab->guests[i].name, g->name))
@@ -129,6 +164,26 @@ static void cloudinit_free(struct lab_cloudinit *ci)
 	}
 }
 
+static void devices_free(struct lab_devices *dev)
+{
+	free(dev->rng_source);
+	free(dev->watchdog_model);
+	free(dev->watchdog_action);
+	free(dev->audio_device);
+	free(dev->audio_driver);
+	free(dev->ivshmem_name);
+	for (size_t i = 0; i < ARRAY_SIZE(dev->serial); i++)
+		free(dev->serial[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(dev->parallel); i++)
+		free(dev->parallel[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(dev->usb); i++)
+		free(dev->usb[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(dev->hostpci); i++)
+		free(dev->hostpci[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(dev->virtiofs); i++)
+		free(dev->virtiofs[i]);
+}
+
 void guest_free(struct lab_guest *g)
 {
 	free(g->name);
@@ -144,8 +199,41 @@ void guest_free(struct lab_guest *g)
 	for (size_t i = 0; i < g->n_boot; i++)
 		free(g->boot_order[i]);
 	cloudinit_free(&g->ci);
+	free(g->viommu);
+	free(g->boot_legacy);
+	free(g->bootdisk);
+	free(g->cpu.model);
+	free(g->cpu.flags);
+	for (size_t i = 0; i < g->n_numa; i++) {
+		free(g->numa_cells[i].cpus);
+		free(g->numa_cells[i].hostnodes);
+		free(g->numa_cells[i].policy);
+	}
+	free(g->bios);
+	struct lab_state_disk *states[] = {&g->efidisk, &g->tpmstate};
+	for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
+		free(states[i]->volume);
+		free(states[i]->path);
+		free(states[i]->version);
+	}
+	free(g->scsihw);
+	free(g->affinity);
+	free(g->hugepages);
+	free(g->vmgenid);
+	char **smbios[] = {&g->smbios.family, &g->smbios.manufacturer, &g->smbios.product,
+			   &g->smbios.serial, &g->smbios.sku,          &g->smbios.version};
+	for (size_t i = 0; i < ARRAY_SIZE(smbios); i++)
+		free(*smbios[i]);
+	free(g->keyboard);
+	free(g->arch);
+	free(g->args);
+	free(g->hookscript);
+	free(g->spice_streaming);
+	free(g->tags);
+	free(g->lock);
+	devices_free(&g->dev);
 	for (size_t i = 0; i < g->n_nets; i++)
-		free(g->nets[i].bridge);
+		free(g->nets[i].bridge), free(g->nets[i].trunks);
 	for (size_t i = 0; i < g->n_disks; i++) {
 		struct lab_disk *d = &g->disks[i];
 		free(d->storage);
@@ -154,6 +242,13 @@ void guest_free(struct lab_guest *g)
 		free(d->import_from);
 		free(d->image);
 		free(d->cache);
+		free(d->format);
+		free(d->aio);
+		free(d->serial);
+		free(d->wwn);
+		free(d->detect_zeroes);
+		free(d->rerror);
+		free(d->werror);
 	}
 }
 
@@ -164,14 +259,23 @@ static struct lab_guest *guest_new(struct parser *p, const char *path)
 	p->notes = xrealloc(p->notes, (lab->n_guests + 1) * sizeof(*p->notes));
 	p->notes[lab->n_guests] = (struct guest_note){0};
 	struct lab_guest *g = &lab->guests[lab->n_guests++];
-	*g = (struct lab_guest){.file = xstrdup(path), .cores = 1, .sockets = 1, .memory_mib = 512};
+	*g = (struct lab_guest){.file = xstrdup(path),
+				.cores = 1,
+				.sockets = 1,
+				.memory_mib = 512,
+				.tablet = -1,
+				.localtime = -1,
+				.startup_order = -1,
+				.startup_up = -1,
+				.startup_down = -1};
 	return g;
 }
 
 void read_guest(struct parser *p, const char *fname)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", p->dir, fname);
-	_cleanup_free_ char *stem = xstrndup(fname, strlen(fname) - strlen(".conf"));
+	const char *base = strrchr(fname, '/') ? strrchr(fname, '/') + 1 : fname;
+	_cleanup_free_ char *stem = xstrndup(base, strlen(base) - strlen(".conf"));
 	size_t len = 0;
 	if (!is_text(fname, strlen(fname), false)) {
 		/* Junk bytes must not reach messages as part of a path. */
@@ -185,6 +289,8 @@ void read_guest(struct parser *p, const char *fname)
 		struct conf_state st = {.g = g, .note = &p->notes[p->lab->n_guests - 1]};
 		guest_vmid(p, g, stem);
 		for_each_line(p, buf, len, conf_line, &st);
+		section_end(&st);
+		legacy_boot(g);
 		check_boot(p, &st);
 		check_guest(p, &st);
 		if (!check_name(p, &st, stem))

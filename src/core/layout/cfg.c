@@ -1,15 +1,23 @@
 /* layout/cfg.c - cfg: lab.cfg, in the stanza syntax of Proxmox's storage.cfg: lab, storages,
  * bridges and the image catalogue, each stanza's keys in one table. */
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "layout-private.h"
 
 /* ---- lab.cfg ---- */
 
-enum stanza { ST_NONE, ST_SKIP, ST_LAB, ST_DIR, ST_LVMTHIN, ST_BRIDGE, ST_IMAGE };
+enum stanza { ST_NONE, ST_SKIP, ST_LAB, ST_DIR, ST_LVMTHIN, ST_BRIDGE, ST_IMAGE, ST_OTHER };
 
 static const char *const STANZA_NAMES[] = {"", "", "lab", "dir", "lvmthin", "bridge", "image"};
+
+/* Proxmox's storage types labvirt does not run (yet): read and kept, so that a
+ * storage.cfg as Proxmox writes it loads; a guest that uses one is an error. */
+static const char *const OTHER_TYPES[] = {"lvm",       "zfspool", "zfs",    "nfs",   "cifs",
+					  "pbs",       "rbd",     "cephfs", "iscsi", "iscsidirect",
+					  "glusterfs", "btrfs",   "esxi"};
 
 struct cfg_state {
 	enum stanza kind;
@@ -52,6 +60,13 @@ static void cfg_accel(struct parser *p, struct cfg_state *st, int line, const ch
 	int i = PICK(p, line, "accel:", v, names);
 	if (i >= 0)
 		p->lab->accel = (enum lab_accel)i;
+}
+
+static void cfg_host_devices(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	static const char *const names[] = {"require", "skip"};
+	(void)st;
+	p->lab->skip_host_devices = PICK(p, line, "host-devices:", v, names) == 1;
 }
 
 static void cfg_path(struct parser *p, struct cfg_state *st, int line, const char *v)
@@ -258,11 +273,62 @@ struct cfg_key {
 	void (*set)(struct parser *p, struct cfg_state *st, int line, const char *v);
 };
 
+/* Proxmox's storage keys with no effect on a lab: checked, kept in mind. */
+static void cfg_note(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)p, (void)st, (void)line, (void)v;
+}
+
+static void cfg_flag(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	bool b;
+	(void)st;
+	parse01(p, line, "flag", v, &b);
+}
+
+static void cfg_disable(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	bool b;
+	(void)st;
+	if (parse01(p, line, "disable", v, &b) == 0)
+		cur_storage(p)->disabled = b;
+}
+
+static void cfg_storage_format(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	static const char *const names[] = {"raw", "qcow2", "vmdk", "subvol"};
+	(void)st;
+	PICK(p, line, "format", v, names);
+}
+
+static void cfg_preallocation(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	static const char *const names[] = {"off", "metadata", "falloc", "full"};
+	(void)st;
+	PICK(p, line, "preallocation", v, names);
+}
+
 static const struct cfg_key CFG_KEYS[] = {
     {ST_LAB, "uri", cfg_uri},
     {ST_LAB, "accel", cfg_accel},
+    {ST_LAB, "host-devices", cfg_host_devices},
     {ST_DIR, "path", cfg_path},
     {ST_DIR, "content", cfg_content},
+    {ST_DIR, "nodes", cfg_note},
+    {ST_DIR, "shared", cfg_flag},
+    {ST_DIR, "disable", cfg_disable},
+    {ST_DIR, "prune-backups", cfg_note},
+    {ST_DIR, "max-protected-backups", cfg_note},
+    {ST_DIR, "mkdir", cfg_flag},
+    {ST_DIR, "create-base-path", cfg_flag},
+    {ST_DIR, "create-subdirs", cfg_flag},
+    {ST_DIR, "is_mountpoint", cfg_note},
+    {ST_DIR, "content-dirs", cfg_note},
+    {ST_DIR, "preallocation", cfg_preallocation},
+    {ST_DIR, "format", cfg_storage_format},
+    {ST_DIR, "snapshot-as-volume-chain", cfg_flag},
+    {ST_LVMTHIN, "nodes", cfg_note},
+    {ST_LVMTHIN, "disable", cfg_disable},
     {ST_LVMTHIN, "vgname", cfg_vgname},
     {ST_LVMTHIN, "thinpool", cfg_thinpool},
     {ST_LVMTHIN, "content", cfg_content},
@@ -294,8 +360,8 @@ static void cfg_property(struct parser *p, struct cfg_state *st, int no, char *l
 		diag(p, no, "indented line outside a stanza");
 		return;
 	}
-	if (st->kind == ST_SKIP)
-		return;
+	if (st->kind == ST_SKIP || st->kind == ST_OTHER)
+		return; /* a type labvirt does not run: its keys are Proxmox's */
 	char *key = trim(line);
 	size_t klen = strcspn(key, " \t");
 	char *value = trim(key + klen);
@@ -344,7 +410,15 @@ static void cfg_begin_lab(struct parser *p, struct cfg_state *st, const char *id
 static void cfg_begin_storage(struct parser *p, struct cfg_state *st, const char *id)
 {
 	struct lab *lab = p->lab;
-	const struct lab_storage *old = lab_find_storage(lab, id);
+	struct lab_storage *old = lab_find_storage(lab, id);
+	if (old && old->from_storage_cfg && !p->reading_storage_cfg) {
+		/* lab.cfg's stanza takes the place of storage.cfg's */
+		size_t i = (size_t)(old - lab->storages);
+		storage_drop(old);
+		memmove(old, old + 1, (lab->n_storages - i - 1) * sizeof(*old));
+		lab->n_storages--;
+		old = NULL;
+	}
 	if (!is_storage_id(id))
 		diag(p, st->line,
 		     "storage id %s is not valid (a letter, then letters, digits, '_', '.', '-')",
@@ -355,8 +429,12 @@ static void cfg_begin_storage(struct parser *p, struct cfg_state *st, const char
 	lab->storages = xrealloc(lab->storages, (lab->n_storages + 1) * sizeof(*lab->storages));
 	lab->storages[lab->n_storages++] = (struct lab_storage){
 	    .id = xstrdup(id),
-	    .type = st->kind == ST_DIR ? STORAGE_DIR : STORAGE_LVMTHIN,
+	    .type = st->kind == ST_DIR       ? STORAGE_DIR
+		    : st->kind == ST_LVMTHIN ? STORAGE_LVMTHIN
+					     : STORAGE_OTHER,
 	    .line = st->line,
+	    .file = xstrdup(p->file),
+	    .from_storage_cfg = p->reading_storage_cfg,
 	};
 }
 
@@ -410,6 +488,12 @@ static void cfg_header(struct parser *p, struct cfg_state *st, int no, char *lin
 	*colon = '\0';
 	const char *id = trim(colon + 1);
 	int kind = find_name(STANZA_NAMES + ST_LAB, ARRAY_SIZE(STANZA_NAMES) - ST_LAB, line);
+	if (kind < 0 && find_name(OTHER_TYPES, ARRAY_SIZE(OTHER_TYPES), line) >= 0 && *id) {
+		st->kind = ST_OTHER;
+		cfg_begin_storage(p, st, id);
+		set_str(&cur_storage(p)->other_type, line);
+		return;
+	}
 	if (kind < 0) {
 		diag(p, no, "unknown stanza type %s", Q(line));
 		return;
@@ -565,6 +649,8 @@ void storage_drop(struct lab_storage *s)
 	free(s->path);
 	free(s->vgname);
 	free(s->thinpool);
+	free(s->other_type);
+	free(s->file);
 }
 
 void bridge_drop(struct lab_bridge *b)
@@ -590,7 +676,7 @@ static void cfg_finish(struct parser *p, struct cfg_state *st)
 		image_check(p, st, cur_image(p));
 	if (st->drop && st->kind == ST_IMAGE)
 		image_drop(&p->lab->images[--p->lab->n_images]);
-	if (st->drop && (st->kind == ST_DIR || st->kind == ST_LVMTHIN))
+	if (st->drop && (st->kind == ST_DIR || st->kind == ST_LVMTHIN || st->kind == ST_OTHER))
 		storage_drop(&p->lab->storages[--p->lab->n_storages]);
 	if (st->drop && st->kind == ST_BRIDGE)
 		bridge_drop(&p->lab->bridges[--p->lab->n_bridges]);
@@ -612,8 +698,29 @@ static void cfg_line(struct parser *p, void *ctx, int no, char *line)
 	cfg_header(p, st, no, trim(line));
 }
 
+/* storage.cfg beside lab.cfg: Proxmox's own file, copied from /etc/pve. */
+static void read_storage_cfg(struct parser *p)
+{
+	_cleanup_free_ char *path = xasprintf("%s/storage.cfg", p->dir);
+	struct stat sb;
+	if (lstat(path, &sb) < 0 && errno == ENOENT)
+		return;
+	p->file = path;
+	p->reading_storage_cfg = true;
+	size_t len = 0;
+	_cleanup_free_ char *buf = read_layout_file(p, &len);
+	if (buf) {
+		struct cfg_state st = {0};
+		for_each_line(p, buf, len, cfg_line, &st);
+		cfg_finish(p, &st);
+	}
+	p->reading_storage_cfg = false;
+	p->file = NULL;
+}
+
 void read_cfg(struct parser *p)
 {
+	read_storage_cfg(p);
 	_cleanup_free_ char *path = xasprintf("%s/lab.cfg", p->dir);
 	p->file = path;
 	size_t len = 0;

@@ -37,21 +37,38 @@ static bool is_conf_file(struct parser *p, const char *name)
 	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-/* The *.conf files of the folder, sorted; -1 (reported) when it cannot be read. */
-static int list_conf_files(struct parser *p, struct names *ret)
+/* The *.conf files of folder sub ("" or "qemu-server/") of the lab, added to ret. */
+static int add_conf_files(struct parser *p, const char *sub, struct names *ret)
 {
-	DIR *dir = opendir(p->dir);
+	_cleanup_free_ char *path = xasprintf("%s/%s", p->dir, sub);
+	DIR *dir = opendir(path);
 	if (!dir) {
-		lv_diag_add(p->diags, p->dir, 0, "cannot read: %s", strerror(errno));
+		lv_diag_add(p->diags, p->dir, 0, "cannot read%s%s: %s", *sub ? " " : "", sub,
+			    strerror(errno));
 		return -1;
 	}
 	for (struct dirent *e; (e = readdir(dir));) {
-		if (!is_conf_file(p, e->d_name))
+		_cleanup_free_ char *name = xasprintf("%s%s", sub, e->d_name);
+		if (!is_conf_file(p, name))
 			continue;
 		ret->v = xrealloc(ret->v, (ret->n + 1) * sizeof(*ret->v));
-		ret->v[ret->n++] = xstrdup(e->d_name);
+		ret->v[ret->n++] = steal_pointer(&name);
 	}
 	closedir(dir);
+	return 0;
+}
+
+/* The guest files, sorted: *.conf of the folder, and of its qemu-server/ as in
+ * /etc/pve; -1 (reported) when the folder cannot be read. */
+static int list_conf_files(struct parser *p, struct names *ret)
+{
+	_cleanup_free_ char *pve = xasprintf("%s/qemu-server", p->dir);
+	struct stat sb;
+	if (add_conf_files(p, "", ret) < 0)
+		return -1;
+	if (stat(pve, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    add_conf_files(p, "qemu-server/", ret) < 0)
+		return -1;
 	qsort(ret->v, ret->n, sizeof(*ret->v), cmp_str);
 	return 0;
 }

@@ -44,6 +44,8 @@ char *lab_volume_name(const struct lab *lab, const struct lab_guest *g, const st
 	const struct lab_storage *s = d->allocate ? lab_find_storage(lab, d->storage) : NULL;
 	if (!s)
 		return NULL;
+	if (d->named) /* Proxmox's own name: vm-100-disk-0(.qcow2) */
+		return d->path ? xstrdup(strrchr(d->path, '/') + 1) : NULL;
 	return xasprintf("%s-%s-%s%s", lab->name, g->name, d->key,
 			 s->type == STORAGE_DIR ? ".qcow2" : "");
 }
@@ -57,8 +59,8 @@ char *lab_disk_path(const struct lab *lab, const struct lab_guest *g, const stru
 {
 	if (d->empty)
 		return NULL;
-	if (!d->allocate)
-		return xstrdup(d->path);
+	if (!d->allocate || d->named)
+		return d->path ? xstrdup(d->path) : NULL;
 	const struct lab_storage *s = lab_find_storage(lab, d->storage);
 	_cleanup_free_ char *name = lab_volume_name(lab, g, d);
 	if (!s || !name)
@@ -86,7 +88,10 @@ const char *lab_guest_graphics(const struct lab_guest *g)
 {
 	if (g->graphics)
 		return streq(g->graphics, "none") ? NULL : g->graphics;
-	if (!g->vga || streq(g->vga, "none") || streq(g->vga, "serial0"))
+	if (!g->vga || streq(g->vga, "none") || startswith(g->vga, "serial"))
 		return NULL;
-	return streq(g->vga, "qxl") ? "spice" : "vnc";
+	bool usb_spice = false;
+	for (size_t i = 0; i < ARRAY_SIZE(g->dev.usb); i++)
+		usb_spice = usb_spice || (g->dev.usb[i] && streq(g->dev.usb[i], "spice"));
+	return startswith(g->vga, "qxl") || usb_spice ? "spice" : "vnc";
 }

@@ -319,3 +319,88 @@ void unsupported(struct parser *p, int line, const char *key, const char *prop)
 {
 	diag(p, line, "%s: property %s is not supported", key, Q(prop));
 }
+
+/* ---- property strings checked against a schema ---- */
+
+const char *props_get(const struct props *pr, const char *name)
+{
+	for (size_t i = 0; i < pr->n; i++)
+		if (pr->items[i].k && streq(pr->items[i].k, name))
+			return pr->items[i].v;
+	return NULL;
+}
+
+/* A number as Proxmox's schema takes it: digits, one optional fraction. */
+bool is_number(const char *s)
+{
+	size_t n = strspn(s, DIGITS);
+	if (n == 0)
+		return false;
+	if (s[n] == '\0')
+		return true;
+	return s[n] == '.' && is_all(s + n + 1, DIGITS);
+}
+
+static void check_prop(struct parser *p, int line, const char *key, const struct prop_spec *sp,
+		       const char *v)
+{
+	char label[96];
+	uint64_t n;
+	bool b;
+	snprintf(label, sizeof(label), "%s: %s", key, sp->name);
+	switch (sp->type) {
+	case PT_BOOL:
+		parse01(p, line, label, v, &b);
+		break;
+	case PT_UINT:
+		parse_uint(p, line, label, v, sp->min, sp->max, "", &n);
+		break;
+	case PT_NUM:
+		if (!is_number(v))
+			diag(p, line, "%s %s is not a number", label, Q(v));
+		break;
+	case PT_ENUM: {
+		size_t count = 0;
+		while (sp->names[count])
+			count++;
+		pick(p, line, label, v, sp->names, count);
+		break;
+	}
+	case PT_SIZE:
+		if (!is_proxmox_size(v))
+			diag(p, line, "%s %s is not a size with a unit (e.g. 32G)", label, Q(v));
+		break;
+	case PT_STR:
+		break;
+	}
+}
+
+int props_check(struct parser *p, int line, const char *key, const struct props *pr, size_t from,
+		const struct prop_spec *specs, size_t n)
+{
+	size_t start = p->diags->n;
+	for (size_t i = from; i < pr->n; i++) {
+		const struct prop *it = &pr->items[i];
+		const struct prop_spec *sp = NULL;
+		for (size_t k = 0; k < n && it->k && !sp; k++)
+			if (streq(specs[k].name, it->k))
+				sp = &specs[k];
+		if (!it->k)
+			diag(p, line, "%s: %s is not a name=value property", key, Q(it->v));
+		else if (!sp)
+			unsupported(p, line, key, it->k);
+		else
+			check_prop(p, line, key, sp, it->v);
+	}
+	return p->diags->n > start ? -1 : 0;
+}
+
+/* size= as Proxmox writes it: a number and an optional K, M, G or T. */
+bool is_proxmox_size(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return false;
+	_cleanup_free_ char *num = xstrndup(s, strchr("KMGT", s[n - 1]) ? n - 1 : n);
+	return is_number(num);
+}
