@@ -255,26 +255,62 @@ static const struct {
     [BUS_IDE] = {"hd", "ide", 0},
 };
 
-static void add_disk_target(struct xml_builder *xb, xmlNode *disk, const struct lab_disk *d)
+/* As Proxmox's machine_type_is_q35: any machine type that names q35. */
+static bool guest_is_q35(const struct lab_guest *g)
+{
+	return g->machine && strstr(g->machine, "q35");
+}
+
+/* Where a disk sits: the libvirt bus, and its <address type='drive'> if any. */
+struct drive_slot {
+	const char *bus;
+	bool address;
+	int controller, target, unit;
+};
+
+/* scsiN is SCSI id N on the one virtio-scsi controller and sataN is AHCI port N,
+ * as on Proxmox; left to libvirt, both would follow from the sd name. q35 has no
+ * IDE controller: Proxmox puts ideN on the q35's own AHCI, port N/2 + 2*(N%2)
+ * (its ide.C,unit=0; ide0 0, ide1 2, ide2 1, ide3 3). labvirt keeps those ports
+ * on a second SATA controller, index 1, because sataN already fills controller
+ * 0 and an AHCI controller has six ports only. */
+static struct drive_slot drive_slot(const struct lab_guest *g, const struct lab_disk *d)
+{
+	switch (d->bus) {
+	case BUS_SCSI:
+		return (struct drive_slot){"scsi", true, 0, d->index, 0};
+	case BUS_SATA:
+		return (struct drive_slot){"sata", true, 0, 0, d->index};
+	case BUS_IDE:
+		if (guest_is_q35(g))
+			return (struct drive_slot){"sata", true, 1, 0,
+						   d->index / 2 + 2 * (d->index % 2)};
+		break;
+	case BUS_VIRTIO:
+		break;
+	}
+	return (struct drive_slot){disk_buses[d->bus].bus, false, 0, 0, 0};
+}
+
+static void add_disk_target(struct xml_builder *xb, xmlNode *disk, const struct lab_disk *d,
+			    const struct drive_slot *slot)
 {
 	char dev[16];
 	disk_name(disk_buses[d->bus].prefix, d->index + disk_buses[d->bus].offset, dev,
 		  sizeof(dev));
 	xmlNode *target = add_with(xb, disk, "target", "dev", dev);
-	set(xb, target, "bus", disk_buses[d->bus].bus);
+	set(xb, target, "bus", slot->bus);
 }
 
-/* scsiN is SCSI id N on the one virtio-scsi controller and sataN is AHCI port N,
- * as on Proxmox; left to libvirt, both would follow from the sd name. */
-static void add_drive_address(struct xml_builder *xb, xmlNode *disk, const struct lab_disk *d)
+static void add_drive_address(struct xml_builder *xb, xmlNode *disk, const struct drive_slot *slot)
 {
-	if (d->bus != BUS_SCSI && d->bus != BUS_SATA)
+	if (!slot->address)
 		return;
 	xmlNode *address = add_with(xb, disk, "address", "type", "drive");
-	set(xb, address, "controller", "0");
+	setf(xb, address, "controller", "%d", slot->controller);
 	set(xb, address, "bus", "0");
-	setf(xb, address, "target", "%d", d->bus == BUS_SCSI ? d->index : 0);
-	setf(xb, address, "unit", "%d", d->bus == BUS_SATA ? d->index : 0);
+	setf(xb, address, "target", "%d", slot->target);
+	setf(xb, address, "unit", "%d", slot->unit);
 }
 
 /* How a disk's backing is attached: libvirt's disk type, source attribute and format. */
@@ -319,11 +355,12 @@ static int add_disk(struct xml_builder *xb, xmlNode *devices, const struct lab *
 	add_disk_driver(xb, disk, d, src.format);
 	if (path)
 		add_with(xb, disk, "source", src.attr, path);
-	add_disk_target(xb, disk, d);
+	struct drive_slot slot = drive_slot(g, d);
+	add_disk_target(xb, disk, d, &slot);
 	if (cdrom || d->readonly)
 		add(xb, disk, "readonly", NULL);
 	add_boot(xb, disk, g, d->key);
-	add_drive_address(xb, disk, d);
+	add_drive_address(xb, disk, &slot);
 	return 0;
 }
 
