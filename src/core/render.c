@@ -186,13 +186,28 @@ static void add_resources(struct xml_builder *xb, xmlNode *root, const struct la
 	set(xb, addf(xb, root, "vcpu", "%d", g->cores * g->sockets), "placement", "static");
 }
 
+char *render_machine_type(const char *machine)
+{
+	size_t n = strlen(machine);
+	if (n > 4 && streq(machine + n - 4, ".pxe"))
+		n -= 4;
+	size_t digits = n;
+	while (digits > 0 && machine[digits - 1] >= '0' && machine[digits - 1] <= '9')
+		digits--;
+	if (digits < n && digits > 4 && !strncmp(machine + digits - 4, "+pve", 4))
+		n = digits - 4;
+	return xstrndup(machine, n);
+}
+
 static void add_os(struct xml_builder *xb, xmlNode *root, const struct lab_guest *g)
 {
 	xmlNode *os = add(xb, root, "os", NULL);
 	xmlNode *type = add(xb, os, "type", "hvm");
 	set(xb, type, "arch", "x86_64");
-	if (g->machine)
-		set(xb, type, "machine", g->machine);
+	if (g->machine) {
+		_cleanup_free_ char *machine = render_machine_type(g->machine);
+		set(xb, type, "machine", machine);
+	}
 	if (!g->kernel)
 		return;
 	add(xb, os, "kernel", g->kernel);
