@@ -132,34 +132,46 @@ int ctx_inventory(struct ctx *c, struct inventory *inv, struct lv_error *err)
 	return 0;
 }
 
+/* Takes the option at argv[i] (and its value); returns the index after it. */
+static int take_option(int argc, char **argv, int i, const struct verb_opt *opts,
+		       struct lv_error *err)
+{
+	const struct verb_opt *o = opts;
+	size_t n = strcspn(argv[i], "=");
+	while (o && o->name && !(strlen(o->name) == n && !strncmp(o->name, argv[i], n)))
+		o++;
+	if (!o || !o->name)
+		return lv_fail(err, LV_EXIT_USAGE, "%s: unknown option '%s'", argv[0], argv[i]);
+	if (o->flag) {
+		if (argv[i][n])
+			return lv_fail(err, LV_EXIT_USAGE, "%s: %s takes no value", argv[0],
+				       o->name);
+		*o->flag = true;
+	} else if (argv[i][n]) {
+		*o->value = argv[i] + n + 1;
+	} else if (i + 1 < argc) {
+		*o->value = argv[++i];
+	} else {
+		return lv_fail(err, LV_EXIT_USAGE, "%s: %s needs a value", argv[0], o->name);
+	}
+	return i + 1;
+}
+
+/* Options may come before, between or after the operands, as with GNU getopt:
+ * the operands are moved, in their order, to the end of argv. "--" ends the
+ * options; "-" is an operand. */
 int verb_options(int argc, char **argv, const struct verb_opt *opts, struct lv_error *err)
 {
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (streq(argv[i], "--")) {
-			i++;
-			break;
-		}
-		const struct verb_opt *o = opts;
-		size_t n = strcspn(argv[i], "=");
-		while (o && o->name && !(strlen(o->name) == n && !strncmp(o->name, argv[i], n)))
-			o++;
-		if (!o || !o->name)
-			return lv_fail(err, LV_EXIT_USAGE, "%s: unknown option '%s'", argv[0],
-				       argv[i]);
-		if (o->flag) {
-			if (argv[i][n])
-				return lv_fail(err, LV_EXIT_USAGE, "%s: %s takes no value", argv[0],
-					       o->name);
-			*o->flag = true;
-		} else if (argv[i][n]) {
-			*o->value = argv[i] + n + 1;
-		} else if (i + 1 < argc) {
-			*o->value = argv[++i];
-		} else {
-			return lv_fail(err, LV_EXIT_USAGE, "%s: %s needs a value", argv[0],
-				       o->name);
-		}
+	_cleanup_free_ char **operands = xcalloc(argc, sizeof(*operands));
+	int n = 0, i = 1;
+	while (i < argc && !streq(argv[i], "--")) {
+		if (argv[i][0] != '-' || !argv[i][1])
+			operands[n++] = argv[i++];
+		else if ((i = take_option(argc, argv, i, opts, err)) < 0)
+			return -1;
 	}
-	return i;
+	for (i += i < argc; i < argc; i++)
+		operands[n++] = argv[i];
+	memcpy(argv + argc - n, operands, n * sizeof(*operands));
+	return argc - n;
 }

@@ -249,6 +249,19 @@ static bool has_sysinfo(const struct lab_guest *g)
 	       sm->family;
 }
 
+char *render_machine_type(const char *machine)
+{
+	size_t n = strlen(machine);
+	if (n > 4 && streq(machine + n - 4, ".pxe"))
+		n -= 4;
+	size_t digits = n;
+	while (digits > 0 && machine[digits - 1] >= '0' && machine[digits - 1] <= '9')
+		digits--;
+	if (digits < n && digits > 4 && !strncmp(machine + digits - 4, "+pve", 4))
+		n = digits - 4;
+	return xstrndup(machine, n);
+}
+
 static void add_os(struct xml_builder *xb, xmlNode *root, const struct lab_guest *g)
 {
 	bool ovmf = g->bios && streq(g->bios, "ovmf");
@@ -257,8 +270,10 @@ static void add_os(struct xml_builder *xb, xmlNode *root, const struct lab_guest
 		set(xb, os, "firmware", "efi");
 	xmlNode *type = add(xb, os, "type", "hvm");
 	set(xb, type, "arch", g->arch ? g->arch : "x86_64");
-	if (g->machine)
-		set(xb, type, "machine", g->machine);
+	if (g->machine) {
+		_cleanup_free_ char *machine = render_machine_type(g->machine);
+		set(xb, type, "machine", machine);
+	}
 	if (ovmf && g->efidisk.pre_enrolled) { /* Proxmox's pre-enrolled-keys=1 */
 		xmlNode *fw = add(xb, os, "firmware", NULL);
 		set(xb, add_with(xb, fw, "feature", "enabled", "yes"), "name", "enrolled-keys");
@@ -406,30 +421,66 @@ static const struct {
     [BUS_IDE] = {"hd", "ide", 0},
 };
 
-static void add_disk_target(struct xml_builder *xb, xmlNode *disk, const struct lab_disk *d)
+/* As Proxmox's machine_type_is_q35: any machine type that names q35. */
+static bool guest_is_q35(const struct lab_guest *g)
+{
+	return g->machine && strstr(g->machine, "q35");
+}
+
+/* Where a disk sits: the libvirt bus, and its <address type='drive'> if any. */
+struct drive_slot {
+	const char *bus;
+	bool address;
+	int controller, target, unit;
+};
+
+/* scsiN is SCSI id N on the one virtio-scsi controller and sataN is AHCI port N,
+ * as on Proxmox; left to libvirt, both would follow from the sd name. q35 has no
+ * IDE controller: Proxmox puts ideN on the q35's own AHCI, port N/2 + 2*(N%2)
+ * (its ide.C,unit=0; ide0 0, ide1 2, ide2 1, ide3 3). labvirt keeps those ports
+ * on a second SATA controller, index 1, because sataN already fills controller
+ * 0 and an AHCI controller has six ports only. */
+static struct drive_slot drive_slot(const struct lab_guest *g, const struct lab_disk *d)
+{
+	switch (d->bus) {
+	case BUS_SCSI: /* virtio-scsi-single: controller N, target 0 */
+		if (g->scsihw && streq(g->scsihw, "virtio-scsi-single"))
+			return (struct drive_slot){"scsi", true, d->index, 0, 0};
+		return (struct drive_slot){"scsi", true, 0, d->index, 0};
+	case BUS_SATA:
+		return (struct drive_slot){"sata", true, 0, 0, d->index};
+	case BUS_IDE:
+		if (guest_is_q35(g))
+			return (struct drive_slot){"sata", true, 1, 0,
+						   d->index / 2 + 2 * (d->index % 2)};
+		break;
+	case BUS_VIRTIO:
+		break;
+	}
+	return (struct drive_slot){disk_buses[d->bus].bus, false, 0, 0, 0};
+}
+
+static void add_disk_target(struct xml_builder *xb, xmlNode *disk, const struct lab_disk *d,
+			    const struct drive_slot *slot)
 {
 	char dev[16];
 	disk_name(disk_buses[d->bus].prefix, d->index + disk_buses[d->bus].offset, dev,
 		  sizeof(dev));
 	xmlNode *target = add_with(xb, disk, "target", "dev", dev);
-	set(xb, target, "bus", disk_buses[d->bus].bus);
+	set(xb, target, "bus", slot->bus);
 	if (d->ssd && d->bus != BUS_VIRTIO) /* Proxmox's ssd=1: a non-rotational disk */
 		set(xb, target, "rotation_rate", "1");
 }
 
-/* scsiN is SCSI id N on the one virtio-scsi controller and sataN is AHCI port N,
- * as on Proxmox; left to libvirt, both would follow from the sd name. */
-static void add_drive_address(struct xml_builder *xb, xmlNode *disk, const struct lab_guest *g,
-			      const struct lab_disk *d)
+static void add_drive_address(struct xml_builder *xb, xmlNode *disk, const struct drive_slot *slot)
 {
-	if (d->bus != BUS_SCSI && d->bus != BUS_SATA)
+	if (!slot->address)
 		return;
-	bool single = d->bus == BUS_SCSI && g->scsihw && streq(g->scsihw, "virtio-scsi-single");
 	xmlNode *address = add_with(xb, disk, "address", "type", "drive");
-	setf(xb, address, "controller", "%d", single ? d->index : 0);
+	setf(xb, address, "controller", "%d", slot->controller);
 	set(xb, address, "bus", "0");
-	setf(xb, address, "target", "%d", d->bus == BUS_SCSI && !single ? d->index : 0);
-	setf(xb, address, "unit", "%d", d->bus == BUS_SATA ? d->index : 0);
+	setf(xb, address, "target", "%d", slot->target);
+	setf(xb, address, "unit", "%d", slot->unit);
 }
 
 /* How a disk's backing is attached: libvirt's disk type, source attribute and format. */
@@ -519,16 +570,17 @@ static int add_disk(struct xml_builder *xb, xmlNode *devices, const struct lab *
 	add_disk_driver(xb, disk, d, src.format, iothread_of(g, d));
 	if (path)
 		add_with(xb, disk, "source", src.attr, path);
-	add_disk_target(xb, disk, d);
+	struct drive_slot slot = drive_slot(g, d);
+	add_disk_target(xb, disk, d, &slot);
 	add_iotune(xb, disk, d);
 	if (cdrom || d->readonly)
 		add(xb, disk, "readonly", NULL);
 	if (d->serial)
 		add(xb, disk, "serial", d->serial);
-	if (d->wwn && (d->bus == BUS_SCSI || d->bus == BUS_IDE))
+	if (d->wwn && (streq(slot.bus, "scsi") || streq(slot.bus, "ide")))
 		add(xb, disk, "wwn", d->wwn);
 	add_boot(xb, disk, g, d->key);
-	add_drive_address(xb, disk, g, d);
+	add_drive_address(xb, disk, &slot);
 	return 0;
 }
 
@@ -834,6 +886,8 @@ static int add_devices(struct xml_builder *xb, xmlNode *root, const struct lab *
 		return -1;
 	add_host_devices(xb, devices, g);
 	add_other_devices(xb, devices, g);
+	if (g->viommu) /* machine: viommu=intel|virtio */
+		add_with(xb, devices, "iommu", "model", g->viommu);
 	add_balloon_and_rng(xb, devices, g);
 	return 0;
 }
