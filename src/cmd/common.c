@@ -123,9 +123,24 @@ static void inventory_bridge(struct ctx *c, struct inventory *inv, size_t b)
 	    link && (host_link_alias(br->name, alias, sizeof(alias)) < 0 || !streq(alias, mine));
 }
 
+/* A guest names a versioned machine type (pc-q35-8.1): the host's list is
+ * needed to run it on the newest of its family this QEMU has. */
+static bool needs_machines(const struct lab *lab)
+{
+	for (size_t i = 0; i < lab->n_guests; i++) {
+		const char *m = lab->guests[i].machine;
+		if (m && (startswith(m, "pc-q35-") || startswith(m, "pc-i440fx-")))
+			return true;
+	}
+	return false;
+}
+
 int ctx_inventory(struct ctx *c, struct inventory *inv, struct lv_error *err)
 {
 	if (virt_inventory(c->virt, c->lab, inv, err) < 0 || inventory_volumes(c, inv, err) < 0)
+		return -1;
+	if (needs_machines(c->lab) &&
+	    virt_machine_types(c->virt, &inv->machines, &inv->n_machines, err) < 0)
 		return -1;
 	for (size_t b = 0; b < c->lab->n_bridges; b++)
 		inventory_bridge(c, inv, b);

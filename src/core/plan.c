@@ -23,6 +23,9 @@ void inventory_free(struct inventory *inv)
 	free(inv->vols);
 	free(inv->bridges);
 	free(inv->image_missing);
+	for (size_t i = 0; i < inv->n_machines; i++)
+		free(inv->machines[i]);
+	free(inv->machines);
 	free(inv);
 }
 
@@ -32,6 +35,7 @@ void plan_free(struct plan *p)
 		return;
 	free(p->steps);
 	lv_diag_free(&p->conflicts);
+	lv_diag_free(&p->notes);
 	for (size_t i = 0; i < p->n_xml; i++)
 		free(p->xml[i]);
 	free(p->xml);
@@ -225,7 +229,17 @@ int plan_build(const struct lab *lab, const bool *selected, const struct invento
 	for (size_t i = 0; i < lab->n_guests; i++) {
 		if (selected && !selected[i])
 			continue;
-		if (render_domain(lab, &lab->guests[i], accel, &p->xml[i], err) < 0) {
+		const struct lab_guest *g = &lab->guests[i];
+		_cleanup_free_ char *as =
+		    g->machine && inv->machines
+			? render_machine_for_host(g->machine, inv->machines, inv->n_machines)
+			: NULL;
+		_cleanup_free_ char *want = g->machine ? render_machine_type(g->machine) : NULL;
+		if (as && !streq(as, want))
+			lv_diag_add(&p->notes, g->file, 0,
+				    "machine '%s' is newer than this host's QEMU: %s runs as '%s'",
+				    want, g->name, as);
+		if (render_domain_as(lab, g, accel, as, &p->xml[i], err) < 0) {
 			plan_free(p);
 			return lv_prefix(err, "render '%s'", lab->guests[i].name);
 		}

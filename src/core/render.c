@@ -262,7 +262,44 @@ char *render_machine_type(const char *machine)
 	return xstrndup(machine, n);
 }
 
-static void add_os(struct xml_builder *xb, xmlNode *root, const struct lab_guest *g)
+/* "pc-q35-7.2" -> family "pc-q35-", version 7*1000+2; -1 when not versioned. */
+static long machine_version(const char *m, size_t *ret_family)
+{
+	const char *dash = strrchr(m, '-');
+	char *end;
+	if (!dash || dash[1] < '0' || dash[1] > '9')
+		return -1;
+	long major = strtol(dash + 1, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return -1;
+	long minor = strtol(end + 1, &end, 10);
+	if (*end)
+		return -1;
+	*ret_family = (size_t)(dash + 1 - m);
+	return major * 1000 + minor;
+}
+
+char *render_machine_for_host(const char *machine, char *const *machines, size_t n)
+{
+	_cleanup_free_ char *want = render_machine_type(machine);
+	size_t family = 0, fam2 = 0;
+	long version = machine_version(want, &family), best = -1;
+	const char *pick = NULL;
+	if (version < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (streq(machines[i], want))
+			return xstrdup(want);
+		long v = machine_version(machines[i], &fam2);
+		if (v >= 0 && fam2 == family && !strncmp(machines[i], want, family) &&
+		    v <= version && v > best)
+			best = v, pick = machines[i];
+	}
+	return pick ? xstrdup(pick) : NULL;
+}
+
+static void add_os(struct xml_builder *xb, xmlNode *root, const struct lab_guest *g,
+		   const char *machine_as)
 {
 	bool ovmf = g->bios && streq(g->bios, "ovmf");
 	xmlNode *os = add(xb, root, "os", NULL);
@@ -272,7 +309,7 @@ static void add_os(struct xml_builder *xb, xmlNode *root, const struct lab_guest
 	set(xb, type, "arch", g->arch ? g->arch : "x86_64");
 	if (g->machine) {
 		_cleanup_free_ char *machine = render_machine_type(g->machine);
-		set(xb, type, "machine", machine);
+		set(xb, type, "machine", machine_as ? machine_as : machine);
 	}
 	if (ovmf && g->efidisk.pre_enrolled) { /* Proxmox's pre-enrolled-keys=1 */
 		xmlNode *fw = add(xb, os, "firmware", NULL);
@@ -893,8 +930,8 @@ static int add_devices(struct xml_builder *xb, xmlNode *root, const struct lab *
 }
 
 static int build_domain(struct xml_builder *xb, xmlDoc *doc, const struct lab *lab,
-			const struct lab_guest *g, enum lab_accel accel, xmlNode **ret_owner,
-			struct lv_error *err)
+			const struct lab_guest *g, enum lab_accel accel, const char *machine_as,
+			xmlNode **ret_owner, struct lv_error *err)
 {
 	xmlNode *root = new_root(xb, doc, "domain");
 	if (g->no_kvm) /* kvm: 0 */
@@ -905,7 +942,7 @@ static int build_domain(struct xml_builder *xb, xmlDoc *doc, const struct lab *l
 	set(xb, owner, "guest", g->name);
 	add_resources(xb, root, g);
 	add_sysinfo(xb, root, g);
-	add_os(xb, root, g);
+	add_os(xb, root, g, machine_as);
 	add_features(xb, root, g);
 	add_cpu(xb, root, g, accel);
 	add_clock_and_lifecycle(xb, root, g);
@@ -919,13 +956,19 @@ static int build_domain(struct xml_builder *xb, xmlDoc *doc, const struct lab *l
 int render_domain(const struct lab *lab, const struct lab_guest *g, enum lab_accel accel,
 		  char **ret_xml, struct lv_error *err)
 {
+	return render_domain_as(lab, g, accel, NULL, ret_xml, err);
+}
+
+int render_domain_as(const struct lab *lab, const struct lab_guest *g, enum lab_accel accel,
+		     const char *machine_as, char **ret_xml, struct lv_error *err)
+{
 	if (accel != ACCEL_KVM && accel != ACCEL_TCG)
 		return lv_fail(err, LV_EXIT_FAIL, "render %s: accelerator must be kvm or tcg",
 			       g->name);
 	struct xml_builder xb = {0};
 	_cleanup_xml_doc_ xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
 	xmlNode *owner = NULL;
-	if (build_domain(&xb, doc, lab, g, accel, &owner, err) < 0 ||
+	if (build_domain(&xb, doc, lab, g, accel, machine_as, &owner, err) < 0 ||
 	    finish(&xb, doc, owner, ret_xml, err) < 0)
 		return lv_prefix(err, "render %s", g->name);
 	return 0;
