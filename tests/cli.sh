@@ -161,5 +161,16 @@ fi
 expect 2 "$T/missing: cannot read: No such file or directory
 labvirt: layout '$T/missing' has 1 error" "a missing lab folder" -L "$T/missing" validate
 
+# Proxmox's protection: 1: destroy refuses, before it asks or removes anything (the
+# test:///default driver in the process: no daemon).
+mkdir -p "$T/prot"
+printf 'lab: prot\n\ndir: local\n\tpath %s/prot-pool\n\nbridge: vmbr0\n\tmode isolated\n' "$T" >"$T/prot/lab.cfg"
+printf 'name: keep\nprotection: 1\nmemory: 256\nnet0: virtio,bridge=vmbr0\n' >"$T/prot/100.conf"
+printf 'name: other\nmemory: 256\nnet0: virtio,bridge=vmbr0\n' >"$T/prot/101.conf"
+expect 1 "labvirt: destroy: guest keep is protected (protection: 1 in $T/prot/100.conf): nothing removed" \
+	"destroy refuses a protected guest" -L "$T/prot" -c test:///default destroy --yes
+expect 0 "" "destroy of the others goes on" -L "$T/prot" -c test:///default destroy --yes other
+expect_out "destroy of the others: done" "*lab prot: destroyed*"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -97,6 +97,19 @@ static int remove_bridges(struct ctx *c, struct lv_error *err)
 	return 0;
 }
 
+/* Proxmox's protection: 1 keeps a guest and its disks from being removed;
+ * nothing is removed when one of the selected guests has it. */
+static int refuse_protected(struct ctx *c, const bool *sel, struct lv_error *err)
+{
+	for (size_t i = 0; i < c->lab->n_guests; i++)
+		if (sel[i] && c->lab->guests[i].protection)
+			return lv_fail(err, LV_EXIT_FAIL,
+				       "destroy: guest %s is protected (protection: 1 in %s): "
+				       "nothing removed",
+				       c->lab->guests[i].name, c->lab->guests[i].file);
+	return 0;
+}
+
 int cmd_destroy(struct ctx *c, int argc, char **argv, struct lv_error *err)
 {
 	bool yes = false;
@@ -107,7 +120,8 @@ int cmd_destroy(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	_cleanup_(journal_clearp) struct journal left = {0}; /* an interrupted run's */
 	if (first < 0 || ctx_connect(c, err) < 0 ||
 	    ctx_select(c, argc - first, argv + first, &sel, err) < 0 ||
-	    confirm(c, sel, yes, err) < 0 || ctx_lock(c, "destroy", &lock, err) < 0 ||
+	    refuse_protected(c, sel, err) < 0 || confirm(c, sel, yes, err) < 0 ||
+	    ctx_lock(c, "destroy", &lock, err) < 0 ||
 	    intent_recover(c, argc - first == 0, &left, err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->lab->n_guests; i++)

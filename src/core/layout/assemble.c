@@ -93,8 +93,6 @@ static void check_guest(struct parser *p, const struct conf_state *st)
 		diag(p, cores > sockets ? cores : sockets,
 		     "%d cores x %d sockets is %d vCPUs, more than %d", g->cores, g->sockets, vcpus,
 		     MAX_VCPUS);
-	if (g->n_disks == 0 && !g->kernel)
-		diag(p, 0, "guest has no disk and no kernel to boot from");
 	check_cloudinit(p, st);
 	if (g->graphics && !streq(g->graphics, "none") && g->vga &&
 	    (streq(g->vga, "none") || streq(g->vga, "serial0")))
