@@ -111,6 +111,10 @@ static int write_opts(IsoWriteOpts **ret, struct lv_error *err)
 	iso_write_opts_set_iso_level(o, 3);
 	iso_write_opts_set_rockridge(o, 1);
 	iso_write_opts_set_joliet(o, 1);
+	iso_write_opts_set_relaxed_vol_atts(o, 1); /* the label as given: `cidata`, not `CIDATA` */
+	/* Joliet names as genisoimage writes them: `user-data`, not `user-data.;1`. */
+	iso_write_opts_set_omit_version_numbers(o, 2);
+	iso_write_opts_set_no_force_dots(o, 2);
 	iso_write_opts_set_replace_mode(o, 2, 2, 2, 2);
 	iso_write_opts_set_default_dir_mode(o, S_IFDIR | 0755);
 	iso_write_opts_set_default_file_mode(o, S_IFREG | 0644);
@@ -165,6 +169,9 @@ int isofs_make(const char *volume_id, const struct ci_file *files, size_t n, cha
 	int rc = iso_image_new(volume_id, &image);
 	if (rc < 0)
 		return iso_fail(err, rc, "cannot make an image");
+	/* As genisoimage on Linux: no volume set id, system id LINUX. */
+	iso_image_set_volset_id(image, "");
+	iso_image_set_system_id(image, "LINUX");
 	for (size_t i = 0; i < n; i++)
 		if (add_file(image, &files[i], err) < 0)
 			return -1;
