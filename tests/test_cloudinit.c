@@ -2,6 +2,9 @@
  * of cloudinit_cases.c has a folder DIR/CASE holding the files cloudinit_make()
  * must give, byte for byte, under their paths on the drive, plus `volume-id`
  * (the label), or `expected.err` (the exact error) for a case that must fail.
+ * The folder from-lab/ checks cloudinit_input_from_guest(): the guests of the
+ * lab from-lab/lab, with from-lab/resolv.conf as the host's, must give the files
+ * under from-lab/expected/GUEST/.
  * With LABVIRT_REGENERATE=1 the expected files are rewritten instead; read the
  * diff with care. See tests/cloudinit/README.md. */
 #include <errno.h>
@@ -10,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cloudinit_cases.h"
+#include "layout.h"
 
 struct run {
 	bool regenerate;
@@ -114,6 +118,47 @@ static void run_case(struct run *r, const char *dir, const struct ci_case *c)
 		fail(r, "%s holds %zu files, not %zu", cdir, counted, expected_files);
 }
 
+static void run_guest(struct run *r, const struct lab_guest *g, const char *resolv)
+{
+	struct lv_error err = {0};
+	struct ci_guest_input gi = {0};
+	struct ci_drive d = {0};
+	if (cloudinit_input_from_guest(g, resolv, &gi, &err) < 0 ||
+	    cloudinit_make(&gi.in, &d, &err) < 0) {
+		fail(r, "%s: %s", g->name, err.msg);
+		cloudinit_guest_input_free(&gi);
+		return;
+	}
+	for (size_t i = 0; i < d.n_files; i++) {
+		_cleanup_free_ char *path =
+		    xasprintf("from-lab/expected/%s/%s", g->name, d.files[i].path);
+		compare(r, path, d.files[i].data, d.files[i].len);
+	}
+	cloudinit_drive_free(&d);
+	cloudinit_guest_input_free(&gi);
+}
+
+/* Runs in DIR: the lab's storage path is relative to it. */
+static void run_lab(struct run *r, const char *dir)
+{
+	r->name = "from-lab";
+	r->ok = true;
+	struct lv_diag diags = {0};
+	_cleanup_lab_ struct lab *lab = NULL;
+	_cleanup_free_ char *resolv = NULL;
+	if (chdir(dir) < 0 || !(resolv = lv_read_file("from-lab/resolv.conf", NULL))) {
+		fail(r, "cannot read %s/from-lab/resolv.conf: %s", dir, strerror(errno));
+	} else if (lab_load("from-lab/lab", &lab, &diags) < 0) {
+		for (size_t i = 0; i < diags.n; i++)
+			fail(r, "%s", diags.lines[i]);
+	} else {
+		for (size_t i = 0; i < lab->n_guests; i++)
+			run_guest(r, &lab->guests[i], resolv);
+	}
+	lv_diag_free(&diags);
+	r->ok ? r->passed++ : r->failed++;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -128,6 +173,7 @@ int main(int argc, char **argv)
 		run_case(&r, argv[1], &ci_cases[i]);
 		r.ok ? r.passed++ : r.failed++;
 	}
+	run_lab(&r, argv[1]);
 	printf("%d passed, %d failed\n", r.passed, r.failed);
 	return r.failed ? 1 : 0;
 }
