@@ -5,7 +5,8 @@
 # present, every file extracted through Rock Ridge (isoinfo -R -x, xorriso) and
 # through Joliet (isoinfo -J -x) byte for byte the golden file, owner root and
 # mode 0644, the same names in all three name spaces as genisoimage gives with
-# Proxmox's flags, and the same bytes when made again by another process.
+# Proxmox's flags, and the same bytes when made again by another process or
+# by four threads at once.
 # Usage: tests/cidrive.sh CIDRIVE_ISO GOLDEN_DIR   (exits 77 without isoinfo/xorriso)
 set -euo pipefail
 iso_tool=$1
@@ -89,5 +90,8 @@ check_case() {
 for case in static-ipv4 ipv6 nets-root-keys cicustom configdrive2 configdrive2-windows; do
 	check_case
 done
+# Four threads making images at once (as up's workers do) get the same bytes.
+case=threads
+"$iso_tool" -j 4 configdrive2 "$tmp/threads.iso" || fail "images made in parallel differ"
 [ $failed -eq 0 ] && echo "cidrive: all images read back as written"
 exit $((failed > 0))

@@ -110,6 +110,10 @@ static int write_opts(IsoWriteOpts **ret, struct lv_error *err)
 	static char vol_time[] = "2000010100000000"; /* ISOFS_EPOCH, GMT */
 	iso_write_opts_set_iso_level(o, 3);
 	iso_write_opts_set_rockridge(o, 1);
+	/* RRIP 1.10 (RRIP_1991A), as genisoimage; without its PX serial numbers,
+	 * which libisofs numbers in an order that varies from run to run. */
+	iso_write_opts_set_rrip_version_1_10(o, 1);
+	iso_write_opts_set_rrip_1_10_px_ino(o, 0);
 	iso_write_opts_set_joliet(o, 1);
 	iso_write_opts_set_relaxed_vol_atts(o, 1); /* the label as given: `cidata`, not `CIDATA` */
 	/* Joliet names as genisoimage writes them: `user-data`, not `user-data.;1`. */
