@@ -1,7 +1,8 @@
 /* cloudinit.h - the files of Proxmox's cloud-init drive (`ide2: local:cloudinit`),
  * made as PVE/QemuServer/Cloudinit.pm makes them: `nocloud` (volume label
  * `cidata`: user-data, network-config, meta-data, vendor-data) and `configdrive2`
- * (label `config-2`: openstack/latest/..., openstack/content/0000). Pure: no
+ * (label `config-2`: openstack/latest/..., openstack/content/0000) and
+ * `opennebula` (label `CONTEXT`: context.sh). Pure: no
  * library, no file access; cloudinit_guest.c fills the input from a parsed
  * guest, isofs.h writes the files into an ISO 9660 image. */
 #ifndef CLOUDINIT_H
@@ -20,6 +21,7 @@ enum ci_format {
 	CI_FORMAT_DEFAULT,
 	CI_FORMAT_NOCLOUD,
 	CI_FORMAT_CONFIGDRIVE2,
+	CI_FORMAT_OPENNEBULA,
 };
 
 /* One netN that has an ipconfigN (Proxmox leaves the others out). Strings are
@@ -31,6 +33,7 @@ struct ci_net {
 	const char *gw;  /* gw= */
 	const char *ip6; /* ip6=: "ADDR/P", "dhcp" or "auto" */
 	const char *gw6; /* gw6= */
+	const char *mtu; /* netN's mtu=, or NULL (opennebula writes it) */
 };
 
 /* A cicustom= snippet, already read: it replaces the part Proxmox would make. */
@@ -71,13 +74,14 @@ struct ci_file {
 
 /* The drive's files, in the order Proxmox lists them, and its volume label. */
 struct ci_drive {
-	const char *volume_id; /* "cidata" or "config-2" */
+	const char *volume_id; /* "cidata", "config-2" or "CONTEXT" */
 	struct ci_file files[4];
 	size_t n_files;
 };
 
 /* Makes the drive's files. Fails (LV_EXIT_USAGE) where Proxmox dies: an ip= that
- * is not a CIDR, a net without a MAC, more than CI_MAX_TOTAL bytes. ret is
+ * is not a CIDR, a net without a MAC, more than CI_MAX_TOTAL bytes. opennebula
+ * ignores cicustom, as Proxmox does. ret is
  * untouched on failure; free it with cloudinit_drive_free(). */
 int cloudinit_make(const struct ci_input *in, struct ci_drive *ret, struct lv_error *err);
 void cloudinit_drive_free(struct ci_drive *d);

@@ -134,6 +134,29 @@ const struct ci_case ci_cases[] = {
       .searchdomain = "lab.example",
       .nets = {{0, "bc:24:11:00:00:80", "dhcp"}},
       .n_nets = 1}},
+    /* opennebula: context.sh; MIME base64 of the password in 76-column lines;
+     * keys split on line breaks with the blanks around them; the MTU; and the
+     * MAC left empty, as Proxmox leaves it (it reads a key parse_net never sets) */
+    {"opennebula",
+     {.name = "one",
+      .vmid = 114,
+      .format = CI_FORMAT_OPENNEBULA,
+      .password = HASH,
+      .sshkeys = "\n  " KEY1 "  \n\n " KEY2 " \n",
+      .nameserver = "10.0.0.1 10.0.0.2",
+      .searchdomain = "lab.example home.arpa",
+      .nets = {{0, "bc:24:11:00:00:a0", "10.0.0.160/24", "10.0.0.1", .mtu = "1400"},
+	       {1, "bc:24:11:00:00:a1", "dhcp", NULL, "2001:db8::a1/64", "2001:db8::1", "9000"},
+	       {2, "bc:24:11:00:00:a2", NULL, NULL, "auto"}},
+      .n_nets = 3,
+      .custom_user = BLOB("#cloud-config\n")}},
+    /* opennebula with little: root, an empty password, no net, the host's DNS */
+    {"opennebula-bare",
+     {.vmid = 115,
+      .format = CI_FORMAT_OPENNEBULA,
+      .password = "",
+      .host_nameservers = {"192.168.1.1"},
+      .host_search = "home.arpa"}},
     /* errors, as Proxmox dies */
     {"err-not-cidr",
      {.name = "bad", .vmid = 112, .nets = {{0, "bc:24:11:00:00:90", "10.0.0.5"}}, .n_nets = 1}},

@@ -43,7 +43,9 @@ static int dump(const char *dir, const struct ci_case *c)
 	kv("name", in->name);
 	kv("ostype", in->ostype);
 	if (in->format != CI_FORMAT_DEFAULT)
-		kv("citype", in->format == CI_FORMAT_NOCLOUD ? "nocloud" : "configdrive2");
+		kv("citype", in->format == CI_FORMAT_NOCLOUD      ? "nocloud"
+			     : in->format == CI_FORMAT_OPENNEBULA ? "opennebula"
+								  : "configdrive2");
 	kv("ciuser", in->user);
 	kv("cipassword", in->password);
 	kv("sshkeys", in->sshkeys);
@@ -55,8 +57,9 @@ static int dump(const char *dir, const struct ci_case *c)
 		printf("dns%d\t%s\n", k + 1, in->host_nameservers[k]);
 	for (size_t k = 0; k < in->n_nets; k++) {
 		const struct ci_net *n = &in->nets[k];
-		printf("net\t%d\t%s\t%s\t%s\t%s\t%s\n", n->index, or_dash(n->mac), or_dash(n->ip),
-		       or_dash(n->gw), or_dash(n->ip6), or_dash(n->gw6));
+		printf("net\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", n->index, or_dash(n->mac),
+		       or_dash(n->ip), or_dash(n->gw), or_dash(n->ip6), or_dash(n->gw6),
+		       or_dash(n->mtu));
 	}
 	if (snippet(dir, c, "user", &in->custom_user) < 0 ||
 	    snippet(dir, c, "network", &in->custom_network) < 0 ||

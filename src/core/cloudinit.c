@@ -477,6 +477,146 @@ static void make_cloudbase_meta(const struct ci_input *in, const char *id, struc
 	text_close(&t, ret, path);
 }
 
+/* ---- context.sh, opennebula (generate_opennebula) ---- */
+
+/* MIME::Base64::encode_base64: lines of 76 characters, each ending in "\n". */
+static void put_base64(FILE *f, const char *s)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), col = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+		char out[4] = {abc[v >> 18], abc[(v >> 12) & 63],
+			       i + 1 < n ? abc[(v >> 6) & 63] : '=', i + 2 < n ? abc[v & 63] : '='};
+		fwrite(out, 1, 4, f);
+		if ((col += 4) == 76 && i + 3 < n) {
+			fputc('\n', f);
+			col = 0;
+		}
+	}
+	if (n)
+		fputc('\n', f);
+}
+
+/* join("\n", split(/\s*\n\s*\/, $keys)): a run of blanks holding a line break
+ * is one separator, and empty fields at the end are dropped. */
+static void put_nebula_keys(FILE *f, const char *keys)
+{
+	_cleanup_free_ char *out = xmalloc(strlen(keys) + 1);
+	size_t n = 0;
+	for (const char *p = keys; *p;) {
+		size_t run = 0;
+		while (perl_space(p[run]))
+			run++;
+		if (run && memchr(p, '\n', run)) {
+			out[n++] = '\n';
+		} else if (run) {
+			memcpy(out + n, p, run);
+			n += run;
+		} else {
+			out[n++] = *p;
+			run = 1;
+		}
+		p += run;
+	}
+	while (n && out[n - 1] == '\n')
+		n--;
+	fprintf(f, "SSH_PUBLIC_KEY=\"%.*s\"\n", (int)n, out);
+}
+
+static void put_nebula_net(FILE *f, const struct ci_net *n, bool *enabled, struct lv_error *err,
+			   int *rc)
+{
+	struct ipcfg c;
+	ipconfig(n, &c);
+	/* Proxmox reads the MAC as $net->{hwaddr}, a key parse_net() never sets. */
+	const char *mac = "";
+	int i = n->index;
+	if (perl_true(c.ip)) {
+		*enabled = true;
+		if (streq(c.ip, "dhcp")) {
+			fprintf(f, "ETH%d_DHCP=YES\n", i);
+		} else {
+			_cleanup_free_ char *addr = NULL;
+			char mask[16];
+			if (split_ip4(c.ip, &addr, mask, err) < 0) {
+				*rc = -1;
+				return;
+			}
+			fprintf(f, "ETH%d_IP=%s\nETH%d_MASK=%s\nETH%d_MAC=%s\n", i, addr, i, mask,
+				i, mac);
+			if (perl_true(c.gw))
+				fprintf(f, "ETH%d_GATEWAY=%s\n", i, c.gw);
+		}
+		if (perl_true(n->mtu))
+			fprintf(f, "ETH%d_MTU=%s\n", i, n->mtu);
+	}
+	if (perl_true(c.ip6)) {
+		*enabled = true;
+		if (streq(c.ip6, "dhcp")) {
+			fprintf(f, "ETH%d_DHCP6=YES\n", i);
+		} else if (streq(c.ip6, "auto")) {
+			fprintf(f, "ETH%d_AUTO6=YES\n", i);
+		} else {
+			size_t alen = strcspn(c.ip6, "/");
+			const char *prefix = c.ip6[alen] ? c.ip6 + alen + 1 : "";
+			fprintf(f, "ETH%d_IP6=%.*s\nETH%d_MASK6=%.*s\nETH%d_MAC6=%s\n", i,
+				(int)alen, c.ip6, i, (int)strcspn(prefix, "/"), prefix, i, mac);
+			if (perl_true(c.gw6))
+				fprintf(f, "ETH%d_GATEWAY6=%s\n", i, c.gw6);
+		}
+		if (perl_true(n->mtu))
+			fprintf(f, "ETH%d_MTU=%s\n", i, n->mtu);
+	}
+}
+
+static void put_nebula_identity(FILE *f, const struct ci_input *in)
+{
+	fprintf(f, "USERNAME=%s\n", perl_true(in->user) ? in->user : "root");
+	if (in->password) {
+		fputs("CRYPTED_PASSWORD_BASE64=", f);
+		put_base64(f, in->password);
+		fputc('\n', f);
+	}
+	if (in->sshkeys)
+		put_nebula_keys(f, in->sshkeys);
+	_cleanup_free_ char *host = NULL, *fqdn = NULL;
+	hostname_fqdn(in, &host, &fqdn);
+	fprintf(f, "SET_HOSTNAME=%s\n", host);
+	struct words search, ns;
+	dns_conf(in, &search, &ns);
+	_cleanup_free_ char *dns = ns.n ? join_words(&ns) : NULL;
+	_cleanup_free_ char *domains = search.n ? join_words(&search) : NULL;
+	words_free(&search);
+	words_free(&ns);
+	if (dns)
+		fprintf(f, "DNS=\"%s\"\n", dns);
+	if (domains)
+		fprintf(f, "SEARCH_DOMAIN=\"%s\"\n", domains);
+}
+
+static int make_opennebula(const struct ci_input *in, struct ci_drive *d, struct lv_error *err)
+{
+	struct text t;
+	text_open(&t);
+	put_nebula_identity(t.f, in);
+	const struct ci_net *nets[CI_MAX_NETS];
+	sorted_nets(in, nets);
+	bool enabled = false;
+	int rc = 0;
+	for (size_t k = 0; k < in->n_nets && rc == 0; k++)
+		put_nebula_net(t.f, nets[k], &enabled, err, &rc);
+	if (enabled)
+		fputs("NETWORK=YES\n", t.f);
+	d->volume_id = "CONTEXT";
+	text_close(&t, &d->files[0], "context.sh");
+	d->n_files = 1;
+	return rc;
+}
+
 /* ---- the drive ---- */
 
 void cloudinit_drive_free(struct ci_drive *d)
@@ -568,14 +708,16 @@ int cloudinit_make(const struct ci_input *in, struct ci_drive *ret, struct lv_er
 	if (in->n_nets > CI_MAX_NETS)
 		return lv_fail(err, LV_EXIT_USAGE, "more than %d nets", CI_MAX_NETS);
 	_cleanup_(drive_freep) struct ci_drive d = {0};
-	int r = cloudinit_format(in) == CI_FORMAT_CONFIGDRIVE2 ? make_configdrive2(in, &d, err)
-							       : make_nocloud(in, &d, err);
+	enum ci_format format = cloudinit_format(in);
+	int r = format == CI_FORMAT_CONFIGDRIVE2 ? make_configdrive2(in, &d, err)
+		: format == CI_FORMAT_OPENNEBULA ? make_opennebula(in, &d, err)
+						 : make_nocloud(in, &d, err);
 	if (r < 0)
 		return -1;
-	size_t sum = 0;
+	size_t sum = 0; /* generate_opennebula() has no size check; the others do */
 	for (size_t i = 0; i < d.n_files; i++)
 		sum += d.files[i].len;
-	if (sum > CI_MAX_TOTAL)
+	if (format != CI_FORMAT_OPENNEBULA && sum > CI_MAX_TOTAL)
 		return lv_fail(err, LV_EXIT_USAGE, "Cloud-Init sum of snippets too big (> 3 MiB)");
 	*ret = d;
 	d = (struct ci_drive){0};

@@ -54,7 +54,8 @@ BEGIN {
     sub parse_net {
         my ($s) = @_;
         my ($mac) = $s =~ /^virtio=([^,]*)/;
-        return { macaddr => ($mac eq '-' ? undef : $mac) };
+        my ($mtu) = $s =~ /,mtu=(\d+)/;
+        return { macaddr => ($mac eq '-' ? undef : $mac), (defined($mtu) ? (mtu => $mtu) : ()) };
     }
     # The checks of parse_ipconfig, as documented by Proxmox.
     sub parse_ipconfig {
@@ -108,9 +109,11 @@ sub unescape {
 sub generate {
     my ($case, $conf, $vmid) = @_;
     my $format = PVE::QemuServer::Cloudinit::get_cloudinit_format($conf);
-    my $gen = $format eq 'nocloud'
-        ? \&PVE::QemuServer::Cloudinit::generate_nocloud
-        : \&PVE::QemuServer::Cloudinit::generate_configdrive2;
+    my $gen = {
+        nocloud => \&PVE::QemuServer::Cloudinit::generate_nocloud,
+        configdrive2 => \&PVE::QemuServer::Cloudinit::generate_configdrive2,
+        opennebula => \&PVE::QemuServer::Cloudinit::generate_opennebula,
+    }->{$format};
     $FILES = undef;
     eval { $gen->($conf, $vmid, {}, "vm-$vmid-cloudinit", 'local') };
     $FILES = { '/expected.err' => $@ } if $@;
@@ -141,8 +144,8 @@ while (my $line = <STDIN>) {
     } elsif ($k =~ /^custom_(\w+)$/) {
         $custom->{$1} = $v[0];
     } elsif ($k eq 'net') {
-        my ($i, $mac, $ip, $gw, $ip6, $gw6) = @v;
-        $conf->{"net$i"} = "virtio=$mac,bridge=vmbr0";
+        my ($i, $mac, $ip, $gw, $ip6, $gw6, $mtu) = @v;
+        $conf->{"net$i"} = "virtio=$mac,bridge=vmbr0" . ($mtu ne '-' ? ",mtu=$mtu" : '');
         my @p;
         push @p, "ip=$ip" if $ip ne '-';
         push @p, "gw=$gw" if $gw ne '-';
