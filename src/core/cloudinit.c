@@ -97,15 +97,11 @@ static bool windows_ostype(const char *ostype)
 	if (streq(ostype, "wxp") || streq(ostype, "w2k3") || streq(ostype, "w2k") ||
 	    streq(ostype, "w2k8") || streq(ostype, "wvista"))
 		return true;
-	if (!startswith(ostype, "win") || !ostype[3])
+	/* m/^win(\d+)$/ and the digits are true to Perl: any but "0" ("00" is) */
+	const char *digits = ostype + 3;
+	if (!startswith(ostype, "win") || !*digits || digits[strspn(digits, "0123456789")])
 		return false;
-	bool nonzero = false;
-	for (const char *p = ostype + 3; *p; p++) {
-		if (!isdigit((unsigned char)*p))
-			return false;
-		nonzero |= *p != '0';
-	}
-	return nonzero;
+	return !streq(digits, "0");
 }
 
 enum ci_format cloudinit_format(const struct ci_input *in)
@@ -176,7 +172,7 @@ static void ipconfig(const struct ci_net *n, struct ipcfg *ret)
 static int split_ip4(const char *cidr, char **ret_addr, char ret_mask[16], struct lv_error *err)
 {
 	const char *slash = strchr(cidr, '/');
-	if (!slash)
+	if (!slash || !slash[1] || slash[1] == '/') /* Perl's split('/') gives no mask */
 		return lv_fail(err, LV_EXIT_USAGE, "not a CIDR: %s", cidr);
 	char *end;
 	long p = strtol(slash + 1, &end, 10);
