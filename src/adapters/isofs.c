@@ -190,5 +190,7 @@ int isofs_write_drive(const struct ci_drive *d, const char *path, struct lv_erro
 	size_t len;
 	if (isofs_make(d->volume_id, d->files, d->n_files, &buf, &len, err) < 0)
 		return lv_prefix(err, "cloud-init drive '%s'", path);
-	return lv_write_file_atomic(path, buf, len, 0600, err);
+	if (lv_write_file_atomic(path, buf, len, 0600, err) < 0)
+		return lv_prefix(err, "cloud-init drive");
+	return 0;
 }
