@@ -157,6 +157,25 @@ const struct ci_case ci_cases[] = {
       .password = "",
       .host_nameservers = {"192.168.1.1"},
       .host_search = "home.arpa"}},
+    /* bytes as they are: UTF-8 and CRLF line ends (a key file edited on Windows:
+     * Proxmox splits on "\n" and keeps the "\r") */
+    {"bytes-nocloud",
+     {.name = "bytes",
+      .vmid = 116,
+      .user = "jos\xc3\xa9",
+      .password = "p\xc3\xa4ss",
+      .sshkeys = KEY1 " jos\xc3\xa9@port\xc3\xa1til\r\n" KEY2 "\r\n\r\n",
+      .searchdomain = "lab.example",
+      .nameserver = "10.0.0.1"}},
+    /* ... and in cloudbase-init's JSON, where Perl's encode_json takes each byte
+     * for a character and encodes it again as UTF-8 */
+    {"bytes-windows",
+     {.name = "bytes-win",
+      .vmid = 117,
+      .ostype = "w2k8",
+      .password = "p\xc3\xa4ss\ttab\x01",
+      .sshkeys = KEY1 " jos\xc3\xa9@port\xc3\xa1til\r\n",
+      .nameserver = "10.0.0.1"}},
     /* errors, as Proxmox dies */
     {"err-not-cidr",
      {.name = "bad", .vmid = 112, .nets = {{0, "bc:24:11:00:00:90", "10.0.0.5"}}, .n_nets = 1}},

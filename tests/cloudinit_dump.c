@@ -12,7 +12,11 @@ static void kv(const char *k, const char *v)
 		return;
 	printf("%s\t", k);
 	for (const char *p = v; *p; p++)
-		fputs(*p == '\n' ? "\\n" : *p == '\\' ? "\\\\" : (char[]){*p, 0}, stdout);
+		fputs(*p == '\n'   ? "\\n"
+		      : *p == '\t' ? "\\t"
+		      : *p == '\\' ? "\\\\"
+				   : (char[]){*p, 0},
+		      stdout);
 	putchar('\n');
 }
 

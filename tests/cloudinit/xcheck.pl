@@ -102,7 +102,7 @@ our $FILES;
 
 sub unescape {
     my ($s) = @_;
-    $s =~ s/\\(n|\\)/$1 eq 'n' ? "\n" : "\\"/ge;
+    $s =~ s/\\(n|t|\\)/$1 eq 'n' ? "\n" : $1 eq 't' ? "\t" : "\\"/ge;
     return $s;
 }
 
