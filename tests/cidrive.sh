@@ -87,7 +87,8 @@ check_case() {
 	diff -r -x volume-id "$want" "$tmp/x" >/dev/null || fail "xorriso's extraction differs"
 }
 
-for case in static-ipv4 ipv6 nets-root-keys cicustom configdrive2 configdrive2-windows opennebula; do
+for case in static-ipv4 ipv6 nets-root-keys cicustom bytes-nocloud configdrive2 configdrive2-windows \
+	opennebula; do
 	check_case
 done
 # Four threads making images at once (as up's workers do) get the same bytes.
