@@ -38,6 +38,7 @@ if [ -z "$DIR" ]; then
 	DIR=$(mktemp -d /var/tmp/labvirt-cidrive.XXXXXX)
 	trap 'rm -rf "$T" "$DIR"' EXIT
 fi
+# shellcheck disable=SC2046 # pkg-config's flags are several words
 cc -O2 -D_GNU_SOURCE -std=gnu11 -I"$ROOT/include" -o "$T/cidrive" "$BENCH/cidrive.c" \
 	"$ROOT"/src/core/{cloudinit,sha1,util,error}.c "$ROOT/src/adapters/isofs.c" \
 	$(pkg-config --cflags --libs libisofs-1) -pthread

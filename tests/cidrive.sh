@@ -57,13 +57,13 @@ check_case() {
 	local listed expected_listing
 	listed=$(isoinfo -R -f -i "$iso" | sed 's|^/||' | sort)
 	expected_listing=$(cd "$want" && find . -mindepth 1 ! -name volume-id | sed 's|^\./||' | sort)
-	[ "$listed" = "$expected_listing" ] || fail "the image holds: $(echo $listed)"
+	[ "$listed" = "$expected_listing" ] || fail "the image holds: ${listed//$'\n'/ }"
 
 	# Owner root, files 0644, folders 0755 (as Proxmox's files under /run/pve).
 	local modes
 	modes=$(isoinfo -R -l -i "$iso" | awk '/^[-d]/ && $NF != "" {print $1, $3, $4}' | sort -u)
 	grep -vqxE -e '-rw-r--r-- 0 0' -e 'drwxr-xr-x 0 0' <<<"$modes" &&
-		fail "owners or modes: $(echo $modes)"
+		fail "owners or modes: ${modes//$'\n'/, }"
 
 	# The three name spaces (ISO 9660 level 3, Joliet, Rock Ridge) and the label
 	# as Proxmox's own call makes them from the same files.
