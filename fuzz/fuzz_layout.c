@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lab) {
 		for (size_t i = 0; i < lab->n_guests; i++)
 			if (lab_find_guest(lab, lab->guests[i].name) != &lab->guests[i] ||
-			    !lv_is_dns_label(lab->guests[i].name))
+			    !lab_is_guest_name(lab->guests[i].name))
 				abort();
 	}
 	lv_diag_free(&diags);

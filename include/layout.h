@@ -17,7 +17,9 @@ enum lab_bridge_mode {
 	BRIDGE_HOST,     /* an existing host bridge, the Proxmox way */
 };
 
-enum lab_storage_type { STORAGE_DIR, STORAGE_LVMTHIN };
+/* STORAGE_OTHER: a Proxmox type labvirt does not run (zfspool, nfs, ...): kept,
+ * an error for a guest that uses it. */
+enum lab_storage_type { STORAGE_DIR, STORAGE_LVMTHIN, STORAGE_OTHER };
 
 enum lab_bus { BUS_VIRTIO, BUS_SCSI, BUS_SATA, BUS_IDE };
 
@@ -31,6 +33,10 @@ struct lab_storage {
 	char *vgname;      /* lvmthin */
 	char *thinpool;    /* lvmthin */
 	double overcommit; /* lvmthin, labvirt-only: error past this many times the pool; 0: none */
+	char *other_type;  /* STORAGE_OTHER: Proxmox's type name */
+	bool disabled;     /* disable 1 */
+	char *file;        /* lab.cfg or storage.cfg, for messages */
+	bool from_storage_cfg;
 	int line;
 };
 
@@ -78,6 +84,14 @@ struct lab_disk {
 	bool discard;      /* discard=on */
 	bool readonly;     /* ro=1 */
 	bool empty;        /* "none" (an empty CD-ROM drive) */
+	bool named;        /* STORAGE:NAME form (Proxmox's vm-ID-disk-N): used as it is,
+			      made empty at size= when missing */
+	bool cloudinit;    /* STORAGE:cloudinit or STORAGE:vm-ID-cloudinit */
+	char *format;      /* format=, or NULL */
+	bool iothread, ssd, no_backup, no_replicate, shared, snapshot;
+	char *aio, *serial, *wwn, *detect_zeroes, *rerror, *werror;
+	int queues;
+	uint64_t iops[6], mbps[6]; /* iops, iops_rd, iops_wr, *_max; mbps likewise, in bytes/s */
 	int line;
 };
 
@@ -89,6 +103,10 @@ struct lab_net {
 	bool mac_given;
 	char *bridge;
 	bool link_down;
+	bool firewall;
+	int queues, mtu, tag; /* 0: none */
+	double rate;          /* MB/s, 0: none */
+	char *trunks;         /* "10;20-30" */
 	int line;
 };
 
@@ -114,8 +132,58 @@ struct lab_cloudinit {
 	size_t n_ipconfig;
 };
 
+/* cpu: [cputype=]MODEL,flags=+F;-F,... */
+struct lab_cpu {
+	char *model;   /* as written ("host", "kvm64", "x86-64-v2-AES"), NULL: Proxmox's default */
+	char *flags;   /* "+aes;-pcid", or NULL */
+	int phys_bits; /* 0: QEMU's default, -1: host */
+	bool hidden;   /* hide the hypervisor from the guest */
+};
+
+/* numaN: cpus=0-1,memory=1024,hostnodes=0,policy=preferred */
+struct lab_numa_cell {
+	int index;
+	char *cpus;
+	uint64_t memory_mib;
+	char *hostnodes, *policy;
+};
+#define LAB_MAX_NUMA 8
+
+/* efidisk0 / tpmstate0: a small volume beside the disks. */
+struct lab_state_disk {
+	bool set;
+	char *volume;      /* as written: "local:100/vm-100-disk-1.raw" */
+	char *path;        /* on a dir storage: the file, else NULL */
+	bool pre_enrolled; /* efidisk0 pre-enrolled-keys=1 */
+	bool small;        /* efidisk0 efitype=2m (Proxmox's default) rather than 4m */
+	char *version;     /* tpmstate0: v1.2 or v2.0 */
+	int line;
+};
+
+/* Devices beside the disks and nets (Proxmox's rngN, watchdog, audioN, serialN,
+ * parallelN, usbN, hostpciN, virtiofsN). */
+struct lab_devices {
+	bool rng_set; /* rng0 given: else labvirt's default virtio-rng from /dev/urandom */
+	char *rng_source;
+	uint64_t rng_max_bytes, rng_period;
+	char *watchdog_model, *watchdog_action;
+	char *audio_device, *audio_driver;
+	char *serial[4]; /* serialN: "socket" or a host device path */
+	char *parallel[3];
+	char *usb[14]; /* usbN as written (host-bound) */
+	char *hostpci[16];
+	char *virtiofs[10];
+	char *ivshmem_name;
+	uint64_t ivshmem_mib;
+};
+
+/* smbios1's fields, decoded from base64 when base64=1. */
+struct lab_smbios {
+	char *family, *manufacturer, *product, *serial, *sku, *version;
+};
+
 struct lab_guest {
-	char *name; /* DNS label; `name:` or the file's stem */
+	char *name; /* `name:` (Proxmox's rule) or the file's stem */
 	char *file; /* path of its .conf, for messages */
 	int vmid;   /* the file's stem when numeric (Proxmox style), else 0 */
 	int cores, sockets;
@@ -124,10 +192,14 @@ struct lab_guest {
 	char *description;
 	char uuid[37]; /* smbios1 uuid= or derived */
 	bool uuid_given;
-	char *machine;  /* machine: pc, q35, ... or NULL for libvirt's default */
-	char *vga;      /* std, qxl, virtio, serial0, none, ... or NULL */
-	char *graphics; /* labvirt-only graphics: vnc, spice, none; or NULL (from vga) */
+	char *machine;     /* machine: pc, q35, ... or NULL for libvirt's default */
+	char *viommu;      /* machine: viommu=intel|virtio, or NULL */
+	char *boot_legacy; /* boot: legacy letters (c, d, n), or NULL */
+	char *bootdisk;    /* bootdisk: for the legacy c */
+	char *vga;         /* std, qxl, virtio, serial0, none, ... or NULL */
+	char *graphics;    /* labvirt-only graphics: vnc, spice, none; or NULL (from vga) */
 	bool agent;
+	bool agent_isa; /* agent: type=isa */
 	bool onboot;
 	char *boot_order[LAB_MAX_DISKS + LAB_MAX_NETS]; /* "virtio0", "net0", ... */
 	size_t n_boot;
@@ -137,6 +209,43 @@ struct lab_guest {
 	struct lab_disk disks[LAB_MAX_DISKS];
 	size_t n_disks;
 	struct lab_cloudinit ci;
+	/* Proxmox's hardware keys */
+	struct lab_cpu cpu;
+	bool numa;
+	struct lab_numa_cell numa_cells[LAB_MAX_NUMA];
+	size_t n_numa;
+	bool balloon_set;     /* balloon: given; 0 disables the balloon device */
+	uint64_t balloon_mib; /* the target the balloon may shrink to */
+	uint64_t shares;      /* memory shares for auto-ballooning (bookkeeping on a host) */
+	char *bios;           /* seabios (default) or ovmf */
+	struct lab_state_disk efidisk, tpmstate;
+	char *scsihw;    /* lsi (Proxmox's default), virtio-scsi-single, ... */
+	int tablet;      /* -1: Proxmox's default (1) */
+	int localtime;   /* -1: by ostype (Windows: 1) */
+	bool no_kvm;     /* kvm: 0: TCG for this guest */
+	bool no_acpi;    /* acpi: 0 */
+	bool no_reboot;  /* reboot: 0: a reboot powers off */
+	bool freeze;     /* freeze: 1: start paused */
+	bool tdf;        /* tdf: 1: time drift fix */
+	int vcpus;       /* vcpus: hot-plugged vCPUs at start; 0: all */
+	double cpulimit; /* 0: none */
+	uint64_t cpuunits;
+	char *affinity;  /* host CPUs, "0-3,8" */
+	char *hugepages; /* any, 2, 1024 */
+	char *vmgenid;   /* a UUID, or "1"/"auto": libvirt makes one */
+	struct lab_smbios smbios;
+	char *keyboard;
+	char *arch; /* x86_64 (default) or aarch64 */
+	char *args; /* host-bound: extra QEMU arguments */
+	char *hookscript;
+	struct lab_devices dev;
+	bool spice_folders;                          /* spice_enhancements foldersharing=1 */
+	char *spice_streaming;                       /* spice_enhancements videostreaming= */
+	uint64_t vga_memory_mib;                     /* vga: memory= */
+	int startup_order, startup_up, startup_down; /* startup:; -1 unset */
+	/* bookkeeping: kept, no effect on the host */
+	char *tags, *lock;
+	bool protection, template;
 };
 
 struct lab {
@@ -144,6 +253,8 @@ struct lab {
 	char *name; /* `lab: NAME` */
 	char *uri;  /* lab's own libvirt URI, or NULL */
 	enum lab_accel accel;
+	bool skip_host_devices; /* labvirt-only `host-devices skip`: host-bound devices this
+				   host lacks are left out, not an error */
 	struct lab_storage *storages;
 	size_t n_storages;
 	struct lab_bridge *bridges;
@@ -176,6 +287,9 @@ char *lab_network_name(const struct lab *lab, const struct lab_bridge *b);
  * volume "<path>/template/iso/<file>", lvmthin "/dev/<vg>/<volume name>", a plain
  * path as given; NULL for an empty CD-ROM drive. */
 char *lab_disk_path(const struct lab *lab, const struct lab_guest *g, const struct lab_disk *d);
+
+/* Proxmox's rule for a guest's name (a DNS name; capitals allowed). */
+bool lab_is_guest_name(const char *s);
 
 const char *lab_accel_name(enum lab_accel a);
 const char *lab_bridge_mode_name(enum lab_bridge_mode m);

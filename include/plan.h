@@ -37,6 +37,9 @@ struct inventory {
 	struct inv_volume (*vols)[LAB_MAX_DISKS]; /* [lab->n_guests][disk] */
 	struct inv_bridge *bridges;               /* [lab->n_bridges] */
 	bool *image_missing; /* [lab->n_images]: the catalogue image is not downloaded yet */
+	char **machines;     /* the host QEMU's machine types (read only when a guest names
+				a versioned one), or NULL */
+	size_t n_machines;
 };
 
 struct inventory *inventory_new(const struct lab *lab);
@@ -68,6 +71,7 @@ struct plan {
 	struct plan_step *steps;
 	size_t n_steps;
 	struct lv_diag conflicts; /* each one stops `up` before it changes anything */
+	struct lv_diag notes;     /* what the user should know: printed, changes nothing */
 	char **xml;               /* rendered domain XML per guest, NULL if not selected */
 	size_t n_xml;
 };

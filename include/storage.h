@@ -13,6 +13,7 @@ struct storage_vol {
 	uint64_t size; /* bytes; 0 with import_from: the image's size */
 	const char *import_from;
 	bool full_clone;
+	bool raw; /* dir: a raw file (a Proxmox volume named *.raw), else qcow2 */
 };
 
 /* A pool's use (lvmthin): sizes in bytes, percentages 0..100. */

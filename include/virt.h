@@ -25,6 +25,8 @@ bool virt_alive(const struct virt *v);
 bool virt_is_local(const struct virt *v);
 /* ACCEL_KVM when the hypervisor offers KVM, else ACCEL_TCG. */
 enum lab_accel virt_best_accel(struct virt *v);
+/* The machine types (pc-q35-7.2, q35, ...) the host's QEMU has for x86_64. */
+int virt_machine_types(struct virt *v, char ***ret, size_t *ret_n, struct lv_error *err);
 
 /* Reads what exists of the lab into inv. */
 int virt_inventory(struct virt *v, const struct lab *lab, struct inventory *inv,

@@ -96,6 +96,49 @@ expect 2 "labvirt: no guest 'zz' in lab 'lc'" "xml of an unknown guest" \
 expect 0 "" "xml of a guest (accel set: no connection)" -L "$TESTS/lifecycle/lab" xml a
 expect_out "xml is the rendered domain" "<domain type=\"qemu\">*<name>a</name>*</domain>"
 
+# Options after the operands too, GNU style, for every verb; "--" ends the options.
+# same DESC "ARGS1" "ARGS2": two command lines (split on blanks) that must run alike:
+# exit 0, the same stdout (not empty) and the same stderr.
+same() {
+	local desc=$1 out1 out2 rc1 rc2
+	# shellcheck disable=SC2086 # the words of each command line
+	out1=$("$LABVIRT" $2 2>"$T/err1")
+	rc1=$?
+	# shellcheck disable=SC2086
+	out2=$("$LABVIRT" $3 2>"$T/err2")
+	rc2=$?
+	if [ "$rc1:$rc2" = 0:0 ] && [ -n "$out1" ] && [ "$out1" = "$out2" ] &&
+		cmp -s "$T/err1" "$T/err2"; then
+		passed=$((passed + 1))
+		echo "ok - $desc"
+	else
+		failed=$((failed + 1))
+		printf 'not ok - %s\n  exit %s and %s\n  stderr: %s\n  and:    %s\n' "$desc" \
+			"$rc1" "$rc2" "$(cat "$T/err1")" "$(cat "$T/err2")"
+	fi
+}
+mkdir -p "$T/desk"
+printf 'lab: desk\n\taccel tcg\n\ndir: local\n\tpath %s/pool\n' "$T" >"$T/desk/lab.cfg"
+printf 'name: xubuntu\nvga: qxl\nvirtio0: local:8\n' >"$T/desk/xubuntu.conf"
+D="-L $T/desk -c test:///default"
+same "kiosk GUEST --print: as kiosk --print GUEST" "$D kiosk --print xubuntu" "$D kiosk xubuntu --print"
+same "kiosk GUEST --rdp --print --user=NAME: as the options first" \
+	"$D kiosk --print --rdp --user me xubuntu" "$D kiosk xubuntu --rdp --print --user=me"
+same "status GUEST --json: as status --json GUEST" "$D status --json xubuntu" "$D status xubuntu --json"
+same "xml -- GUEST: as xml GUEST" "$D xml xubuntu" "$D xml -- xubuntu"
+expect 2 "labvirt: kiosk: name one guest" "kiosk GUEST -- --print: after --, no option" \
+	-L "$T/desk" kiosk xubuntu -- --print
+expect 2 "labvirt: no guest '--print' in lab 'desk'" "xml -- --print: a guest called --print" \
+	-L "$T/desk" xml -- --print
+for verb in up plan status console down destroy xml validate ip view kiosk fetch; do
+	expect 2 "labvirt: $verb: unknown option '--bogus'" "$verb GUEST --bogus: an option after the guest" \
+		-L "$T/desk" -c test:///default "$verb" xubuntu --bogus
+done
+expect 2 "labvirt: up: --timeout goes with --wait" "up GUEST --timeout, without --wait" \
+	-L "$T/desk" -c test:///default up xubuntu --timeout 5
+expect 2 "labvirt: kiosk: --output needs a value" "kiosk GUEST --output, no value" \
+	-L "$T/desk" kiosk xubuntu --output
+
 # A bad layout: every error, file:line, exit 2, and nothing created.
 mkdir -p "$T/bad"
 printf 'lab: bad\n\taccel tcg\n\ndir: local\n\tpath %s/pool\n\nbridge: vmbr0\n\tmode isolated\n' "$T" >"$T/bad/lab.cfg"

@@ -1,4 +1,6 @@
 /* storage.c - picks the backend of a storage and forwards to it. */
+#include <string.h>
+
 #include "storage.h"
 
 const struct storage_backend *storage_backend_for(const struct lab_storage *s, struct lv_error *err)
@@ -22,6 +24,8 @@ void storage_vol_init(struct storage_vol *v, const struct lab *lab, const struct
 	    .import_from = d->import_from,
 	    .full_clone = d->full_clone,
 	};
+	size_t n = v->path ? strlen(v->path) : 0;
+	v->raw = d->named && n > 4 && streq(v->path + n - 4, ".raw");
 }
 
 void storage_vol_clear(struct storage_vol *v)

@@ -129,6 +129,20 @@ static int ensure_dir(const char *path, struct lv_error *err)
 	return 0;
 }
 
+/* A sparse raw file of size bytes, 0600 from its first moment. */
+static int raw_create(const char *path, uint64_t size, struct lv_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lv_fail_errno(err, errno, "cannot create '%s'", path);
+	int rc = ftruncate(fd, (off_t)size) < 0
+		     ? lv_fail_errno(err, errno, "cannot size '%s'", path)
+		     : 0;
+	if (close(fd) < 0 && rc == 0)
+		rc = lv_fail_errno(err, errno, "cannot write '%s'", path);
+	return rc;
+}
+
 static int dir_create(const struct storage_vol *v, struct lv_error *err)
 {
 	if (ensure_dir(v->path, err) < 0)
@@ -136,8 +150,9 @@ static int dir_create(const struct storage_vol *v, struct lv_error *err)
 	_cleanup_free_ char *copy = xstrdup(v->path);
 	_cleanup_free_ char *tmp =
 	    xasprintf("%s/.%s.part-%d", dirname(copy), strrchr(v->path, '/') + 1, (int)getpid());
-	int rc =
-	    v->import_from ? qcow2_clone(v, tmp, err) : qcow2_create(tmp, v->size, NULL, NULL, err);
+	int rc = v->import_from ? qcow2_clone(v, tmp, err)
+		 : v->raw       ? raw_create(tmp, v->size, err)
+				: qcow2_create(tmp, v->size, NULL, NULL, err);
 	if (rc == 0 && setxattr(tmp, OWNER_XATTR, v->owner, strlen(v->owner), 0) < 0 &&
 	    errno != ENOTSUP && errno != EOPNOTSUPP)
 		rc = lv_fail_errno(err, errno, "cannot tag '%s'", tmp);

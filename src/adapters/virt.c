@@ -389,6 +389,35 @@ static void attr(xmlNodePtr node, const char *name, char *buf, size_t len)
 	}
 }
 
+int virt_machine_types(struct virt *v, char ***ret, size_t *ret_n, struct lv_error *err)
+{
+	_cleanup_free_ char *caps = virConnectGetCapabilities(v->conn);
+	if (!caps)
+		return vfail(err, "cannot read the host's capabilities");
+	_cleanup_doc_ xmlDocPtr doc = parse_xml(caps);
+	char **list = NULL;
+	size_t n = 0;
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	for (xmlNodePtr g = child(root, "guest"); g; g = next_named(g, "guest")) {
+		xmlNodePtr arch = child(g, "arch");
+		char name[32];
+		attr(arch, "name", name, sizeof(name));
+		if (!streq(name, "x86_64"))
+			continue;
+		for (xmlNodePtr m = child(arch, "machine"); m; m = next_named(m, "machine")) {
+			xmlChar *text = xmlNodeGetContent(m);
+			if (!text)
+				continue;
+			list = xrealloc(list, (n + 1) * sizeof(*list));
+			list[n++] = xstrdup((const char *)text);
+			xmlFree(text);
+		}
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
 /* vCPUs (the current count) and memory of a <domain>. */
 static void dom_sizes(xmlNodePtr root, int *ret_vcpus, unsigned long long *ret_mem_mib)
 {

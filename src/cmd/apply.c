@@ -428,12 +428,30 @@ static int apply_guests(struct run *r, const bool *done, struct lv_error *err)
 	return rc;
 }
 
+/* dir and those of its parents that do not exist yet, outermost first
+ * (images/ and images/100/ for a Proxmox volume images/100/vm-100-disk-0.qcow2). */
+static void note_missing_dirs(struct run *r, const char *dir)
+{
+	struct stat sb;
+	bool seen = stat(dir, &sb) == 0 || errno != ENOENT;
+	for (size_t k = 0; k < r->n_new_dirs && !seen; k++)
+		seen = streq(r->new_dirs[k], dir);
+	if (seen)
+		return;
+	_cleanup_free_ char *copy = xstrdup(dir);
+	const char *parent = dirname(copy);
+	if (!streq(parent, dir) && !streq(parent, "/") && !streq(parent, "."))
+		note_missing_dirs(r, parent);
+	r->new_dirs = xrealloc(r->new_dirs, (r->n_new_dirs + 1) * sizeof(char *));
+	r->new_dirs[r->n_new_dirs++] = xstrdup(dir);
+}
+
 /* The dir storages' directories that do not exist yet: a volume step makes
  * them, and the undo removes them again (when empty). */
 static void note_new_dirs(struct run *r)
 {
 	const struct lab *lab = r->c->lab;
-	r->new_dirs = xcalloc(r->plan->n_steps, sizeof(char *));
+	r->new_dirs = NULL;
 	for (size_t i = 0; i < r->plan->n_steps; i++) {
 		const struct plan_step *s = &r->plan->steps[i];
 		const struct lab_guest *g = &lab->guests[s->guest];
@@ -443,15 +461,7 @@ static void note_new_dirs(struct run *r)
 		_cleanup_free_ char *path = lab_disk_path(lab, g, &g->disks[s->disk]);
 		if (!st || st->type != STORAGE_DIR || !path)
 			continue;
-		char *dir = xstrdup(dirname(path));
-		struct stat sb;
-		bool seen = stat(dir, &sb) == 0 || errno != ENOENT;
-		for (size_t k = 0; k < r->n_new_dirs && !seen; k++)
-			seen = streq(r->new_dirs[k], dir);
-		if (seen)
-			free(dir);
-		else
-			r->new_dirs[r->n_new_dirs++] = dir;
+		note_missing_dirs(r, dirname(path));
 	}
 	r->dir_entry = xcalloc(r->n_new_dirs + 1, sizeof(size_t));
 	r->dir_seen = xcalloc(r->n_new_dirs + 1, sizeof(bool));
@@ -464,15 +474,9 @@ static void note_new_dirs(struct run *r)
  * the others waiting, and recorded in the journal before and after, so that
  * a run killed before a volume is in it can still take it back. A directory
  * that exists by then (made meanwhile by someone else) is not recorded. */
-static int make_dir(struct run *r, const char *vol, struct lv_error *err)
+static int make_one_dir(struct run *r, size_t k, struct lv_error *err)
 {
-	_cleanup_free_ char *copy = xstrdup(vol);
-	const char *dir = dirname(copy);
-	size_t k = 0;
-	while (k < r->n_new_dirs && !streq(r->new_dirs[k], dir))
-		k++;
-	if (k == r->n_new_dirs)
-		return 0; /* it was there before the run: the backend checks it */
+	const char *dir = r->new_dirs[k];
 	pthread_mutex_lock(&r->dirs_lock);
 	int rc = 0;
 	struct stat sb;
@@ -503,6 +507,22 @@ static int make_dir(struct run *r, const char *vol, struct lv_error *err)
 	r->dir_seen[k] = rc == 0;
 	pthread_mutex_unlock(&r->dirs_lock);
 	return rc;
+}
+
+/* The directory of volume vol and its parents this run has to make, outermost
+ * first; one that was there before the run is the backend's to check. */
+static int make_dir(struct run *r, const char *vol, struct lv_error *err)
+{
+	_cleanup_free_ char *copy = xstrdup(vol);
+	const char *dir = dirname(copy);
+	size_t n = 0;
+	for (size_t k = 0; k < r->n_new_dirs; k++) {
+		n = strlen(r->new_dirs[k]);
+		bool ancestor = strncmp(dir, r->new_dirs[k], n) == 0 && (!dir[n] || dir[n] == '/');
+		if (ancestor && make_one_dir(r, k, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* The directories this run made, when empty again. */

@@ -34,8 +34,9 @@ int ctx_lock(struct ctx *c, const char *what, struct host_lock **ret, struct lv_
  * storage, bridges from the host. */
 int ctx_inventory(struct ctx *c, struct inventory *inv, struct lv_error *err);
 
-/* Parses a verb's own options: returns the index of the first operand, or -1
- * with err set (usage). help is set when --help was given. */
+/* Parses a verb's own options, wherever they stand before "--", and moves the
+ * operands to the end of argv: returns the index of the first operand, or -1
+ * with err set (usage). */
 struct verb_opt {
 	const char *name;   /* "--yes" */
 	bool *flag;         /* set for a flag */

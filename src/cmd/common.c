@@ -123,43 +123,70 @@ static void inventory_bridge(struct ctx *c, struct inventory *inv, size_t b)
 	    link && (host_link_alias(br->name, alias, sizeof(alias)) < 0 || !streq(alias, mine));
 }
 
+/* A guest names a versioned machine type (pc-q35-8.1): the host's list is
+ * needed to run it on the newest of its family this QEMU has. */
+static bool needs_machines(const struct lab *lab)
+{
+	for (size_t i = 0; i < lab->n_guests; i++) {
+		const char *m = lab->guests[i].machine;
+		if (m && (startswith(m, "pc-q35-") || startswith(m, "pc-i440fx-")))
+			return true;
+	}
+	return false;
+}
+
 int ctx_inventory(struct ctx *c, struct inventory *inv, struct lv_error *err)
 {
 	if (virt_inventory(c->virt, c->lab, inv, err) < 0 || inventory_volumes(c, inv, err) < 0)
+		return -1;
+	if (needs_machines(c->lab) &&
+	    virt_machine_types(c->virt, &inv->machines, &inv->n_machines, err) < 0)
 		return -1;
 	for (size_t b = 0; b < c->lab->n_bridges; b++)
 		inventory_bridge(c, inv, b);
 	return 0;
 }
 
+/* Takes the option at argv[i] (and its value); returns the index after it. */
+static int take_option(int argc, char **argv, int i, const struct verb_opt *opts,
+		       struct lv_error *err)
+{
+	const struct verb_opt *o = opts;
+	size_t n = strcspn(argv[i], "=");
+	while (o && o->name && !(strlen(o->name) == n && !strncmp(o->name, argv[i], n)))
+		o++;
+	if (!o || !o->name)
+		return lv_fail(err, LV_EXIT_USAGE, "%s: unknown option '%s'", argv[0], argv[i]);
+	if (o->flag) {
+		if (argv[i][n])
+			return lv_fail(err, LV_EXIT_USAGE, "%s: %s takes no value", argv[0],
+				       o->name);
+		*o->flag = true;
+	} else if (argv[i][n]) {
+		*o->value = argv[i] + n + 1;
+	} else if (i + 1 < argc) {
+		*o->value = argv[++i];
+	} else {
+		return lv_fail(err, LV_EXIT_USAGE, "%s: %s needs a value", argv[0], o->name);
+	}
+	return i + 1;
+}
+
+/* Options may come before, between or after the operands, as with GNU getopt:
+ * the operands are moved, in their order, to the end of argv. "--" ends the
+ * options; "-" is an operand. */
 int verb_options(int argc, char **argv, const struct verb_opt *opts, struct lv_error *err)
 {
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (streq(argv[i], "--")) {
-			i++;
-			break;
-		}
-		const struct verb_opt *o = opts;
-		size_t n = strcspn(argv[i], "=");
-		while (o && o->name && !(strlen(o->name) == n && !strncmp(o->name, argv[i], n)))
-			o++;
-		if (!o || !o->name)
-			return lv_fail(err, LV_EXIT_USAGE, "%s: unknown option '%s'", argv[0],
-				       argv[i]);
-		if (o->flag) {
-			if (argv[i][n])
-				return lv_fail(err, LV_EXIT_USAGE, "%s: %s takes no value", argv[0],
-					       o->name);
-			*o->flag = true;
-		} else if (argv[i][n]) {
-			*o->value = argv[i] + n + 1;
-		} else if (i + 1 < argc) {
-			*o->value = argv[++i];
-		} else {
-			return lv_fail(err, LV_EXIT_USAGE, "%s: %s needs a value", argv[0],
-				       o->name);
-		}
+	_cleanup_free_ char **operands = xcalloc(argc, sizeof(*operands));
+	int n = 0, i = 1;
+	while (i < argc && !streq(argv[i], "--")) {
+		if (argv[i][0] != '-' || !argv[i][1])
+			operands[n++] = argv[i++];
+		else if ((i = take_option(argc, argv, i, opts, err)) < 0)
+			return -1;
 	}
-	return i;
+	for (i += i < argc; i < argc; i++)
+		operands[n++] = argv[i];
+	memcpy(argv + argc - n, operands, n * sizeof(*operands));
+	return argc - n;
 }

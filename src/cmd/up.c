@@ -113,6 +113,8 @@ static int make_plan(struct ctx *c, int argc, char **argv, struct plan **ret, st
 	struct plan *p = NULL;
 	if (plan_build(c->lab, sel, inv, ctx_accel(c), &p, err) < 0)
 		return -1;
+	for (size_t i = 0; i < p->notes.n; i++)
+		fprintf(c->errout, "note: %s\n", p->notes.lines[i]);
 	if (p->conflicts.n) {
 		for (size_t i = 0; i < p->conflicts.n; i++)
 			fprintf(c->errout, "%s\n", p->conflicts.lines[i]);

@@ -23,6 +23,9 @@ void inventory_free(struct inventory *inv)
 	free(inv->vols);
 	free(inv->bridges);
 	free(inv->image_missing);
+	for (size_t i = 0; i < inv->n_machines; i++)
+		free(inv->machines[i]);
+	free(inv->machines);
 	free(inv);
 }
 
@@ -32,6 +35,7 @@ void plan_free(struct plan *p)
 		return;
 	free(p->steps);
 	lv_diag_free(&p->conflicts);
+	lv_diag_free(&p->notes);
 	for (size_t i = 0; i < p->n_xml; i++)
 		free(p->xml[i]);
 	free(p->xml);
@@ -120,6 +124,32 @@ static void plan_bridge(const struct lab *lab, const struct inventory *inv, size
 		add_step(p, STEP_NETWORK_START, 0, 0, b);
 }
 
+/* STORAGE:vm-ID-disk-N: a volume that is there is used as it is, whoever made it
+ * (Proxmox did, or a restore); a missing one is made empty at its size=. */
+static void plan_named_volume(const struct lab *lab, const struct inventory *inv, size_t gi,
+			      size_t d, struct plan *p)
+{
+	const struct lab_guest *g = &lab->guests[gi];
+	const struct lab_disk *k = &g->disks[d];
+	const char *fmt = k->path ? strrchr(k->path, '.') : NULL;
+	const struct lab_storage *s = lab_find_storage(lab, k->storage);
+	bool file = s && s->type == STORAGE_DIR;
+	if (inv->vols[gi][d].exists)
+		return;
+	_cleanup_free_ char *path = lab_disk_path(lab, g, k);
+	if (k->size == 0)
+		lv_diag_add(&p->conflicts, g->file, k->line,
+			    "%s: volume '%s' does not exist, and the line has no size= to make it",
+			    k->key, path ? path : k->volume);
+	else if (file && (!fmt || (!streq(fmt, ".qcow2") && !streq(fmt, ".raw"))))
+		lv_diag_add(&p->conflicts, g->file, k->line,
+			    "%s: volume '%s' does not exist, and labvirt makes only .qcow2 and "
+			    ".raw files",
+			    k->key, path ? path : k->volume);
+	else
+		add_step(p, STEP_VOLUME_CREATE, gi, d, 0);
+}
+
 static void plan_volumes(const struct lab *lab, const struct inventory *inv, size_t gi,
 			 struct plan *p)
 {
@@ -128,6 +158,11 @@ static void plan_volumes(const struct lab *lab, const struct inventory *inv, siz
 		if (!g->disks[d].allocate)
 			continue;
 		const struct inv_volume *v = &inv->vols[gi][d];
+		const struct lab_disk *k = &g->disks[d];
+		if (k->named) {
+			plan_named_volume(lab, inv, gi, d, p);
+			continue;
+		}
 		if (v->foreign) {
 			_cleanup_free_ char *path = lab_disk_path(lab, g, &g->disks[d]);
 			lv_diag_add(&p->conflicts, g->file, g->disks[d].line,
@@ -194,7 +229,17 @@ int plan_build(const struct lab *lab, const bool *selected, const struct invento
 	for (size_t i = 0; i < lab->n_guests; i++) {
 		if (selected && !selected[i])
 			continue;
-		if (render_domain(lab, &lab->guests[i], accel, &p->xml[i], err) < 0) {
+		const struct lab_guest *g = &lab->guests[i];
+		_cleanup_free_ char *as =
+		    g->machine && inv->machines
+			? render_machine_for_host(g->machine, inv->machines, inv->n_machines)
+			: NULL;
+		_cleanup_free_ char *want = g->machine ? render_machine_type(g->machine) : NULL;
+		if (as && !streq(as, want))
+			lv_diag_add(&p->notes, g->file, 0,
+				    "machine '%s' is newer than this host's QEMU: %s runs as '%s'",
+				    want, g->name, as);
+		if (render_domain_as(lab, g, accel, as, &p->xml[i], err) < 0) {
 			plan_free(p);
 			return lv_prefix(err, "render '%s'", lab->guests[i].name);
 		}

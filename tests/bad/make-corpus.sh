@@ -217,9 +217,8 @@ for b in '\x80' '\xc0\xaf' '\xe0\x80\xaf' '\xed\xa0\x80' '\xf4\x90\x80\x80' '\xc
 done
 
 # ---- unknown keys, stanzas and properties
-for k in hostpci0 usb0 args cpu numa scsihw meta vmgenid serial1 bios efidisk0 tpmstate0 balloon \
-	hotplug tablet kvm localtime protection startup tags template unused0 parallel0 audio0 \
-	rng0 watchdog virtiofs0 NAME Name 'memory ' '-x' '_x' 'net' 'virtio' 'net32' 'net-1' 'virtio16' \
+for k in hostpci16 usb14 serial4 parallel3 numa8 rng1 audio1 virtiofs10 unused256 efidisk1 \
+	tpmstate1 vmid frobnicate NAME Name 'memory ' '-x' '_x' 'net' 'virtio' 'net32' 'net-1' 'virtio16' \
 	'scsi31' 'sata6' 'ide4' 'net00' 'virtio01' 'ide99999999999999999999'; do
 	slug=$(printf '%s' "$k" | tr -c 'a-zA-Z0-9' '-' | sed 's/--*/-/g; s/^-//; s/-$//' | tr 'A-Z' 'a-z')
 	slug=${slug:-blank}
@@ -228,8 +227,9 @@ for k in hostpci0 usb0 args cpu numa scsihw meta vmgenid serial1 bios efidisk0 t
 	guestf g.conf
 	printf '%s: 1\n' "$k" >>"$C/g.conf"
 done
-for l in 'name g' 'name = g' ': g' 'name:g:h' $'\tcores: 2' 'cores :2' '[snapshot1]' \
-	'[PENDING]' '[special:cloudinit]' 'key with space: 1' 'ümlaut: 1' '=: 1'; do
+for l in 'name g' 'name = g' ': g' 'name:g:h' $'\tcores: 2' 'cores :2' '[1snapshot]' \
+	'[PENDING' '[]' '[special:other]' 'key with space: 1' 'ümlaut: 1' '=: 1' $'[snap1]\ncores: x' \
+	$'[snap1]\ncores: 2\ncores: 2' $'[snap1]\nfrobnicate: 1'; do
 	new "line-$N"
 	guestf g.conf
 	printf '%s\n' "$l" >>"$C/g.conf"
@@ -238,8 +238,22 @@ for s in zfspool nfs lvm cifs pbs rbd cephfs iscsi glusterfs btrfs esxi DIR Dir 
 	slug=$(printf '%s' "$s" | tr -c 'a-zA-Z0-9' '-' | sed 's/-*$//' | tr 'A-Z' 'a-z')
 	[ -n "${SEEN[stanza-$slug]-}" ] && slug=$slug-$N
 	cfgadd "stanza-$slug" $'\n'"$s: other"$'\n\tpath /srv\n'
+	guestf g.conf 'scsi0: other:vm-1-disk-0,size=1G'
 done
-for p in 'dir:shared 1' 'dir:nodes pve' 'dir:disable 1' 'dir:prune-backups keep-last=1' 'dir:mkdir 0' \
+# storage.cfg beside lab.cfg: Proxmox's file; lab.cfg's stanza of the same id wins
+new storage-cfg-zfs-used
+put storage.cfg $'zfspool: local-zfs\n\tpool rpool/data\n\tsparse 1\n'
+guestf g.conf 'virtio0: local-zfs:vm-1-disk-0,size=1G'
+new storage-cfg-disabled
+put storage.cfg $'dir: old\n\tpath /srv/old\n\tdisable 1\n'
+guestf g.conf 'virtio0: old:1/vm-1-disk-0.qcow2,size=1G'
+new storage-cfg-bad-key
+put storage.cfg $'dir: more\n\tpath /srv/more\n\tsharde 1\n'
+guestf g.conf
+new storage-cfg-dup-id
+put storage.cfg $'dir: a\n\tpath /srv/a\n\ndir: a\n\tpath /srv/b\n'
+guestf g.conf
+for p in 'dir:shared 2' 'dir:disable yes' 'dir:preallocation fast' 'dir:format vdi' 'dir:mkdir no' \
 	'bridge:vlan 5' 'bridge:mtu 9000' 'bridge:ports eth0' 'bridge:stp on' 'lab:owner me' 'lab:path /x' \
 	'lab:accel hvf' 'lab:accel KVM' 'lab:accel' 'dir:path' 'dir:content images,nonsense' 'dir:content' \
 	'dir:content images,,iso' 'bridge:mode' 'bridge:mode bridged' 'bridge:mode NAT'; do
@@ -252,29 +266,38 @@ for p in 'dir:shared 1' 'dir:nodes pve' 'dir:disable 1' 'dir:prune-backups keep-
 	esac
 	guestf g.conf
 done
-for v in 'virtio,bridge=vmbr0,tag=5' 'virtio,bridge=vmbr0,rate=10' 'virtio,bridge=vmbr0,mtu=1500' \
-	'virtio,bridge=vmbr0,queues=4' 'virtio,bridge=vmbr0,macaddr=52:54:00:00:00:01' 'virtio,bridge=vmbr0,trunks=1;2' \
-	'virtio,bridge=vmbr0,=1' 'virtio,bridge=vmbr0,' 'virtio,,bridge=vmbr0' ',bridge=vmbr0' \
+for v in 'virtio,bridge=vmbr0,tag=0' 'virtio,bridge=vmbr0,tag=4095' 'virtio,bridge=vmbr0,rate=fast' \
+	'virtio,bridge=vmbr0,mtu=0' 'virtio,bridge=vmbr0,mtu=65521' 'virtio,bridge=vmbr0,queues=65' \
+	'virtio,bridge=vmbr0,macaddr=52:54:00:00:00' 'virtio,bridge=vmbr0,trunks=5-1' 'virtio,bridge=vmbr0,trunks=1;' \
+	'virtio,bridge=vmbr0,trunks=4095' 'virtio,bridge=vmbr0,vlan=5' 'virtio,bridge=vmbr0,=1' 'virtio,bridge=vmbr0,' 'virtio,,bridge=vmbr0' ',bridge=vmbr0' \
 	'virtio,bridge=vmbr0,bridge=vmbr0' 'virtio,bridge=vmbr0,model=e1000' 'virtio,bridge' 'virtio,bridge=vmbr0,link_down=2' \
-	'virtio,bridge=vmbr0,firewall=yes' 'virtio' 'e1001,bridge=vmbr0' 'VIRTIO,bridge=vmbr0' 'ne2k_pci,bridge=vmbr0' \
+	'virtio,bridge=vmbr0,firewall=yes' 'virtio' 'e1001,bridge=vmbr0' 'VIRTIO,bridge=vmbr0' 'ne2k,bridge=vmbr0' \
 	'bridge=vmbr0' 'virtio,bridge=vmbr1' 'virtio,bridge=' 'virtio,bridge=vmbr0 ,firewall=1'; do
 	g "net-prop-$N" "net0: $v"
 done
-for v in 'local:1,iothread=1' 'local:1,ssd=1' 'local:1,backup=0' 'local:1,aio=native' 'local:1,file=x' \
-	'local:1,cache=fast' 'local:1,discard=off' 'local:1,ro=yes' 'local:1,format=vmdk' 'local:1,media=floppy' \
+for v in 'local:1,iothread=2' 'local:1,ssd=yes' 'local:1,backup=no' 'local:1,aio=posix' 'local:1,file=x' \
+	'local:1,cache=fast' 'local:1,discard=off' 'local:1,ro=yes' 'local:1,format=vdi' 'local:1,media=floppy' \
 	'local:1,media=cdrom' 'local:1,clone=linked' 'local:1,clone=deep,import-from=/x.img' 'local:1,import-from=' \
 	'local:1,cache=none,cache=none' 'local:1,size=' 'local:1,size=32X' 'local:1,size=-1G' 'local:1,size=G' \
 	'local:1,size=1.5.5G' 'local:1,,' 'none' 'none,media=disk' 'local:iso/x.iso,media=cdrom' \
-	'local:1,replicate=0' 'local:1,snapshot=1' 'local:1,serial=abc' 'local:1,wwn=0x5000' 'local:1,mbps=10'; do
+	'local:1,replicate=2' 'local:1,snapshot=on' 'local:1,serial=abc/def' \
+	'local:1,serial=012345678901234567890' 'local:1,wwn=0x5000' 'local:1,wwn=5000c50015ea71ac' 'local:1,mbps=ten' \
+	'local:1,iops=-1' 'local:1,iops_rd_max=1e3' 'local:1,rerror=crash' 'local:1,werror=' 'local:1,detect_zeroes=unmap' \
+	'local:1,queues=1' 'local:1,queues=17' 'local:1,cyls=0' 'local:1,trans=chs' 'local:1,scsiblock=2' \
+	'local:1,vendor=' 'local:1,bps_wr=lots' 'local:1,frobnicate=1' 'file=local:1,file=local:1' \
+	'local:vm-1-disk-0' 'local:1/disk-0.qcow2' 'local:x/vm-1-disk-0.qcow2' 'local:cloudinit' \
+	'local:1/vm-1-cloudinit.qcow2,media=cdrom'; do
 	g "disk-prop-$N" "virtio0: $v"
 done
-for v in 'enabled=1,fstrim_cloned_disks=1' 'type=virtio' '2' 'yes' 'enabled=2' 'enabled=1,enabled=1'; do
+for v in 'enabled=1,fstrim_cloned_disks=2' 'type=com1' '2' 'yes' 'enabled=2' 'enabled=1,enabled=1' \
+	'1,freeze-fs-on-backup=maybe' '1,size=1'; do
 	g "agent-$N" "agent: $v"
 done
-for v in 'std,clipboard=vnc' 'qxl2' 'virtio-gl' 'memory=2' 'memory=513' 'type=std,memory=x' 'serial1' 'std,std'; do
+for v in 'std,clipboard=spice' 'qxl5' 'virtio-gpu' 'memory=2' 'memory=513' 'type=std,memory=x' 'serial4' 'std,std'; do
 	g "vga-$N" "vga: $v"
 done
-for v in 'serial=abc' 'uuid=1234' 'uuid=zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz' 'uuid=' 'manufacturer=x' \
+for v in 'base64=1,serial=abc!' 'uuid=1234' 'uuid=zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz' 'uuid=' 'base64=2' \
+	'base64=1,product=AAE=' 'chassis=x' \
 	'uuid=123e4567-e89b-12d3-a456-4266141740000' 'uuid=123e4567e89b12d3a456426614174000' \
 	'uuid={123e4567-e89b-12d3-a456-426614174000}'; do
 	g "smbios1-$N" "smbios1: $v"
@@ -282,14 +305,109 @@ done
 for k in ciuser cipassword sshkeys ipconfig0 nameserver searchdomain cicustom citype; do
 	g "cloudinit-$k" "$k: x"
 done
-for v in 'cdn' 'legacy=cdn' 'order=virtio0;net1' 'order=virtio1' 'order=' 'order=virtio0;virtio0' \
-	'order=ide2' 'order=net0,virtio0' 'c'; do
+for v in 'cdx' 'legacy=cdnac' 'order=virtio0;net1' 'order=virtio1' 'order=' 'order=virtio0;virtio0' \
+	'order=ide2' 'order=net0,virtio0' 'legacy=' 'C'; do
 	g "boot-$N" "boot: $v"
 done
 for v in 'wxp2' 'linux' 'L26' 'l2 6' 'win12'; do g "ostype-$N" "ostype: $v"; done
 for v in '2' 'yes' 'true' '01' '-1'; do g "onboot-$N" "onboot: $v"; done
 for v in 'PC' 'q35;reboot' 'pc q35' 'pc/q35' '../q35'; do g "machine-$N" "machine: $v"; done
-for v in 'tcp' 'pty' '/dev/ttyS0' 'socket,x=1'; do g "serial0-$N" "serial0: $v"; done
+for v in 'tcp' 'pty' '/dev/' '/dev/../etc/passwd' 'socket,x=1'; do g "serial0-$N" "serial0: $v"; done
+
+# ---- Proxmox's other keys: bad values, and host-bound devices without 'host-devices skip'
+while IFS='|' read -r k v; do
+	g "pve-$N-$k" "$k: $v"
+done <<'KEYS'
+cpu|host,flags=aes
+cpu|kvm64,phys-bits=7
+cpu|my model
+cpu|kvm64,flags=+aes;;-pcid
+cpu|kvm64,hidden=2
+numa|2
+numa0|memory=1024
+numa0|cpus=3-1,memory=1024
+numa0|cpus=0,policy=spread
+balloon|-1
+balloon|lots
+shares|50001
+bios|uefi
+efidisk0|local
+efidisk0|local:101/vm-101-disk-0.raw,efitype=8m
+efidisk0|efitype=4m
+efidisk0|nowhere:101/vm-101-disk-0.raw
+tpmstate0|local:1/vm-1-disk-1.raw,version=v3
+scsihw|virtio
+tablet|2
+localtime|yes
+kvm|off
+acpi|on
+reboot|-1
+vcpus|0
+cpulimit|129
+cpulimit|x
+cpuunits|0
+affinity|3-1
+affinity|a
+hugepages|4
+vmgenid|abc
+keyboard|us
+arch|riscv64
+startup|order=x
+startup|up=1,sideways=2
+watchdog|model=i6400
+watchdog|i6300esb,action=explode
+ivshmem|name=x
+ivshmem|size=0
+ivshmem|size=1,name=a b
+spice_enhancements|videostreaming=some
+spice_enhancements|foldersharing=2
+args|-device 'x'
+hookscript|local:hook.sh
+hookscript|local:snippets/hook.pl
+amd-sev|type=std
+amd-sev|type=tdx
+meta|ctime=x
+meta|creation-qemu=8.1,owner=me
+digest|xyz
+lock|frozen
+tags|a;-b
+parent|x
+hotplug|gpu
+vmstatestorage|1x
+migrate_downtime|soon
+migrate_speed|fast
+startdate|2024-13
+startdate|yesterday
+smp|0
+rng0|source=/dev/zero
+rng0|/dev/urandom,period=x
+audio0|driver=spice
+audio0|device=sb16
+serial1|tcp
+parallel0|/dev/lp0
+usb0|host=1-2
+usb0|host=xyz
+usb0|mapping=dongle
+usb0|usb3=1
+hostpci0|host=zz
+hostpci0|mapping=gpu
+hostpci0|host=01:00.0;01:00.1
+hostpci0|host=01:00.0,rombar=2
+virtiofs0|dirid=share
+virtiofs0|cache=never
+unused0|x
+unused0|local:vm-1-disk-1,size=1G
+ciupgrade|2
+autostart|yes
+protection|yes
+template|2
+snaptime|now
+tdf|1.0
+freeze|true
+bootdisk|net0
+machine|q35,viommu=amd
+machine|q35,enable-s3=2
+KEYS
 g kernel-initrd-without-kernel 'initrd: /boot/initrd.img'
 g kernel-cmdline-without-kernel 'cmdline: console=ttyS0'
 
@@ -333,7 +451,7 @@ cfg dup-cfg-key $'lab: bad\n\ndir: local\n\tpath images\n\tpath images\n\nbridge
 g dup-disk-prop 'virtio0: local:1,cache=none,discard=on,cache=none'
 
 # ---- names: guests (name: and file stem), labs, bridges, storages
-names=('a/b' '../x' '..' '.' 'a b' ' ' '-a' 'a-' 'A' 'Alpine' 'a_b' 'a.b' '<x>' 'a&b' '"a"' "it's" 'a;b'
+names=('a/b' '../x' '..' '.' 'a b' ' ' '-a' 'a-' 'a_b' 'a..b' '.a' 'a.' 'a.-b' '<x>' 'a&b' '"a"' "it's" 'a;b'
 	'a|b' '$(id)' '`id`' 'a$b' 'a*' 'a?' 'a!' '~a' '{a}' '[a]' 'a\b' 'a#b' 'a%b' 'a@b' 'a=b' 'a,b' 'a+b'
 	$'\xd0\xb0lpine' $'alp\xce\xb9ne' $'\xef\xbd\x81' $'a\xe2\x80\x93b' $'a\xe2\x80\x8bb' $'a\xc2\xa0b' $'a\xcc\x81'
 	$'\xe2\x80\xaeenilpla' $'\xe2\x85\xbcab' $'\xc3\xa9t\xc3\xa9'
@@ -345,7 +463,7 @@ for nm in "${names[@]}"; do
 	g "name-guest-$i" "name: $nm"
 done
 i=0
-for nm in '-a' 'a-' 'A' 'a_b' 'a b' $'\xd0\xb0' "$(printf 'd%.0s' $(seq 64))" 'a.b' 'a;b' '<a>'; do
+for nm in '-a' 'a-' 'a..b' 'a_b' 'a b' $'\xd0\xb0' "$(printf 'd%.0s' $(seq 64))" '.a' 'a;b' '<a>'; do
 	i=$((i + 1))
 	new "name-file-$i"
 	guestf "$nm.conf" '-name'

@@ -135,8 +135,12 @@ e2e_check "private libvirtd answers in netns" e2e_daemon_start || bail "no daemo
 # --- up --wait, addresses
 lv up --wait --timeout 300 desk-vnc desk-spice
 e2e_check "up --wait desk-vnc desk-spice: exit 0" test "$LV_RC" -eq 0 || bail "not up"
+# The address may come from the neighbour table, without its prefix length: dnsmasq
+# puts the offered address there itself (SIOCSARP) when it unicasts its DHCPOFFER,
+# before the guest takes it and before the lease reaches libvirt, and up --wait
+# looks once a second. The nat bridge's default range is .128-.254.
 e2e_check "up --wait names an address of desk-vnc (DHCP range)" \
-	grep -Eq '^desk-vnc: 10\.78\.0\.(1[2-9][0-9]|2[0-9][0-9])/24$' <<<"$LV_OUT"
+	grep -Eq '^desk-vnc: 10\.78\.0\.(12[89]|1[3-9][0-9]|2[0-4][0-9]|25[0-4])(/24)?$' <<<"$LV_OUT"
 e2e_check "up --wait names desk-spice's address" grep -qx 'desk-spice: 10.79.0.21' <<<"$LV_OUT"
 lv up --wait --timeout 5 mute
 e2e_check "up --wait on a guest that gets no address: exit 1" test "$LV_RC" -eq 1

@@ -1,0 +1,207 @@
+/* layout/cloudinit.c - cloudinit: Proxmox's cloud-init keys (ciuser, cipassword, sshkeys,
+ * nameserver, searchdomain, citype, cicustom, ipconfigN). */
+#include <inttypes.h>
+#include <string.h>
+
+#include "layout-private.h"
+
+/* ---- <guest>.conf: cloud-init ---- */
+
+void conf_ciuser(struct parser *p, struct conf_state *st, const char *key, int line, const char *v)
+{
+	(void)key;
+	st->g->ci.set = true;
+	if (strlen(v) > 32 || !is_all(v, LOWER DIGITS "_-") || !strchr(LOWER "_", v[0]))
+		diag(p, line,
+		     "ciuser: %s is not a user name (1..32 of a-z, 0-9, '_', '-', not "
+		     "starting with a digit or '-')",
+		     Q(v));
+	set_str(&st->g->ci.user, v);
+}
+
+void conf_cipassword(struct parser *p, struct conf_state *st, const char *key, int line,
+		     const char *v)
+{
+	(void)p, (void)key, (void)line;
+	st->g->ci.set = true;
+	set_str(&st->g->ci.password, v);
+}
+
+static int hex_value(char c)
+{
+	return is_digit(c)                              ? c - '0'
+	       : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+							: -1;
+}
+
+/* Proxmox writes sshkeys URL-encoded (a newline is %0A). */
+void conf_sshkeys(struct parser *p, struct conf_state *st, const char *key, int line, const char *v)
+{
+	(void)key;
+	st->g->ci.set = true;
+	char *out = xmalloc(strlen(v) + 1), *o = out;
+	for (const char *c = v; *c; c++) {
+		int hi = *c == '%' ? hex_value(c[1]) : -1, lo = hi >= 0 ? hex_value(c[2]) : -1;
+		if (*c == '%' && lo < 0) {
+			diag(p, line,
+			     "sshkeys: %s has a '%%' that is not followed by two hex digits", Q(v));
+			free(out);
+			return;
+		}
+		*o++ = *c == '%' ? (char)(hi << 4 | lo) : *c;
+		c += *c == '%' ? 2 : 0;
+	}
+	*o = '\0';
+	for (const char *l = out; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] == '\n'))
+		if (!is_text(l, strcspn(l, "\n"), false) || memchr(l, '\0', strcspn(l, "\n"))) {
+			diag(p, line, "sshkeys: the decoded keys are not text lines");
+			free(out);
+			return;
+		}
+	free(st->g->ci.sshkeys);
+	st->g->ci.sshkeys = out;
+}
+
+static bool is_ipv6(const char *s)
+{
+	return strchr(s, ':') && strlen(s) <= 39 && is_all(s, HEX ":.");
+}
+
+void conf_nameserver(struct parser *p, struct conf_state *st, const char *key, int line,
+		     const char *v)
+{
+	(void)key;
+	st->g->ci.set = true;
+	_cleanup_free_ char *copy = xstrdup(v);
+	char *save = NULL;
+	uint32_t a;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		if (!parse_ipv4(w, strlen(w), &a) && !is_ipv6(w))
+			diag(p, line, "nameserver: %s is not an IP address", Q(w));
+	set_str(&st->g->ci.nameserver, v);
+}
+
+static bool is_domain(const char *s)
+{
+	if (strlen(s) > 253 || s[0] == '.' || strstr(s, ".."))
+		return false;
+	_cleanup_free_ char *copy = xstrdup(s);
+	char *save = NULL;
+	for (char *l = strtok_r(copy, ".", &save); l; l = strtok_r(NULL, ".", &save))
+		if (strlen(l) > 63 || !is_all(l, LOWER UPPER DIGITS "-") || l[0] == '-' ||
+		    l[strlen(l) - 1] == '-')
+			return false;
+	return true;
+}
+
+void conf_searchdomain(struct parser *p, struct conf_state *st, const char *key, int line,
+		       const char *v)
+{
+	(void)key;
+	st->g->ci.set = true;
+	_cleanup_free_ char *copy = xstrdup(v);
+	char *save = NULL;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		if (!is_domain(w))
+			diag(p, line, "searchdomain: %s is not a domain name", Q(w));
+	set_str(&st->g->ci.searchdomain, v);
+}
+
+void conf_citype(struct parser *p, struct conf_state *st, const char *key, int line, const char *v)
+{
+	(void)key;
+	st->g->ci.set = true;
+	if (!streq(v, "nocloud"))
+		diag(p, line,
+		     "citype: %s is not supported (labvirt writes a NoCloud seed or the OS's own "
+		     "files: nocloud)",
+		     Q(v));
+}
+
+/* cicustom's STORAGE:snippets/FILE: <dir storage path>/snippets/FILE, as on Proxmox. */
+static char *snippet_path(struct parser *p, int line, const char *what, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	_cleanup_free_ char *sid = colon ? xstrndup(v, (size_t)(colon - v)) : NULL;
+	const struct lab_storage *s = sid ? lab_find_storage(p->lab, sid) : NULL;
+	const char *file = colon ? colon + 1 : "";
+	if (!colon || !startswith(file, "snippets/") || !is_file_name(file + strlen("snippets/"))) {
+		diag(p, line, "cicustom: %s %s is not STORAGE:snippets/FILE", what, Q(v));
+		return NULL;
+	}
+	if (!s) {
+		if (p->have_cfg)
+			diag(p, line, "cicustom: storage %s is not defined in lab.cfg", Q(sid));
+		return NULL;
+	}
+	if (s->type != STORAGE_DIR) {
+		diag(p, line, "cicustom: storage %s is not a dir storage", Q(sid));
+		return NULL;
+	}
+	return s->path ? xasprintf("%s/%s", s->path, file) : NULL;
+}
+
+void conf_cicustom(struct parser *p, struct conf_state *st, const char *key, int line,
+		   const char *v)
+{
+	struct lab_cloudinit *ci = &st->g->ci;
+	ci->set = true;
+	_cleanup_(props_free) struct props pr = {0};
+	if (props_parse(p, line, key, v, &pr) < 0)
+		return;
+	for (size_t i = 0; i < pr.n; i++) {
+		const char *k = pr.items[i].k;
+		char **dst = !k                    ? NULL
+			     : streq(k, "user")    ? &ci->custom_user
+			     : streq(k, "network") ? &ci->custom_network
+			     : streq(k, "meta")    ? &ci->custom_meta
+			     : streq(k, "vendor")  ? &ci->custom_vendor
+						   : NULL;
+		if (!dst) {
+			diag(p, line, "cicustom: %s is not user=, network=, meta= or vendor=",
+			     Q(k ? k : pr.items[i].v));
+			continue;
+		}
+		free(*dst);
+		*dst = snippet_path(p, line, k, pr.items[i].v);
+	}
+}
+
+void conf_ipconfig(struct parser *p, struct conf_state *st, const char *key, int line,
+		   const char *v)
+{
+	struct lab_cloudinit *ci = &st->g->ci;
+	ci->set = true;
+	struct lab_ipconfig *ic = &ci->ipconfig[ci->n_ipconfig++];
+	*ic = (struct lab_ipconfig){.index = atoi(key + strlen("ipconfig")), .line = line};
+	_cleanup_(props_free) struct props pr = {0};
+	if (props_parse(p, line, key, v, &pr) < 0)
+		return;
+	struct subnet sn;
+	uint32_t a;
+	for (size_t i = 0; i < pr.n; i++) {
+		const char *k = pr.items[i].k, *val = pr.items[i].v;
+		if (k && streq(k, "ip")) {
+			int r = streq(val, "dhcp") ? 0 : parse_cidr(val, &sn);
+			if (r == -1)
+				diag(p, line, "%s: ip %s is not dhcp or an IPv4 address/prefix",
+				     key, Q(val));
+			else if (r == -2)
+				diag(p, line, "%s: prefix length of %s is out of range (8..30)",
+				     key, Q(val));
+			else if (!streq(val, "dhcp") && (sn.host == sn.net || sn.host == sn.bcast))
+				diag(p, line, "%s: %s is not a host address", key, Q(val));
+			set_str(&ic->ip, val);
+		} else if (k && streq(k, "gw")) {
+			if (!parse_ipv4(val, strlen(val), &a))
+				diag(p, line, "%s: gw %s is not an IPv4 address", key, Q(val));
+			set_str(&ic->gw, val);
+		} else {
+			unsupported(p, line, key, k ? k : val);
+		}
+	}
+	if (!ic->ip)
+		diag(p, line, "%s: missing ip= (dhcp or ADDRESS/PREFIX)", key);
+	else if (ic->gw && streq(ic->ip, "dhcp"))
+		diag(p, line, "%s: gw= needs a static ip=", key);
+}
