@@ -105,14 +105,21 @@ struct lab_guest;
 struct ci_guest_input {
 	struct ci_input in;
 	char *resolv_buf;
-	char *snippets[4]; /* user, network, meta, vendor */
+	char *snippets[4];         /* user, network, meta, vendor */
+	char mtu[CI_MAX_NETS][12]; /* netN's mtu=, as text */
 };
 
-/* Fills ret from g (which must outlive it). resolv_conf is the text of the
- * host's /etc/resolv.conf, or NULL. Reads the cicustom snippets (at most 1 MiB
- * each, as Proxmox). Free ret with cloudinit_guest_input_free(). */
+/* The input of g (which must outlive it): *ret->in is what cloudinit_make()
+ * takes. resolv_conf is the text of the host's /etc/resolv.conf, or NULL. Reads
+ * the cicustom snippets (at most 1 MiB each, as Proxmox). The layout does not
+ * keep citype, ciupgrade, ip6= or gw6=: the defaults apply (nocloud, upgrade,
+ * no IPv6). Free *ret with cloudinit_guest_input_free(). */
 int cloudinit_input_from_guest(const struct lab_guest *g, const char *resolv_conf,
-			       struct ci_guest_input *ret, struct lv_error *err);
+			       struct ci_guest_input **ret, struct lv_error *err);
 void cloudinit_guest_input_free(struct ci_guest_input *gi);
+static inline void cloudinit_guest_input_freep(struct ci_guest_input **gi)
+{
+	cloudinit_guest_input_free(*gi);
+}
 
 #endif

@@ -34,25 +34,35 @@ static int read_snippet(const char *path, char **ret_buf, struct ci_blob *ret, s
 	return 0;
 }
 
-static void fill_nets(const struct lab_guest *g, struct ci_input *in)
+/* The nets that have an ipconfig (Proxmox leaves the others out). */
+static void fill_nets(const struct lab_guest *g, struct ci_guest_input *gi)
 {
+	struct ci_input *in = &gi->in;
 	for (size_t i = 0; i < g->ci.n_ipconfig; i++) {
 		const struct lab_ipconfig *ic = &g->ci.ipconfig[i];
 		for (size_t k = 0; k < g->n_nets && in->n_nets < CI_MAX_NETS; k++) {
-			if (g->nets[k].index != ic->index)
+			const struct lab_net *n = &g->nets[k];
+			if (n->index != ic->index)
 				continue;
-			in->nets[in->n_nets++] = (struct ci_net){
-			    .index = ic->index, .mac = g->nets[k].mac, .ip = ic->ip, .gw = ic->gw};
+			char *mtu = gi->mtu[in->n_nets];
+			if (n->mtu)
+				snprintf(mtu, sizeof(gi->mtu[0]), "%d", n->mtu);
+			in->nets[in->n_nets++] = (struct ci_net){.index = ic->index,
+								 .mac = n->mac,
+								 .ip = ic->ip,
+								 .gw = ic->gw,
+								 .mtu = n->mtu ? mtu : NULL};
 		}
 	}
 }
 
 int cloudinit_input_from_guest(const struct lab_guest *g, const char *resolv_conf,
-			       struct ci_guest_input *ret, struct lv_error *err)
+			       struct ci_guest_input **ret, struct lv_error *err)
 {
-	struct ci_guest_input gi = {0};
+	/* On the heap: the input points into the struct itself (the MTUs). */
+	_cleanup_(cloudinit_guest_input_freep) struct ci_guest_input *gi = xcalloc(1, sizeof(*gi));
 	const struct lab_cloudinit *ci = &g->ci;
-	gi.in = (struct ci_input){
+	gi->in = (struct ci_input){
 	    .name = proxmox_name(g),
 	    .vmid = g->vmid,
 	    .ostype = g->ostype,
@@ -62,20 +72,17 @@ int cloudinit_input_from_guest(const struct lab_guest *g, const char *resolv_con
 	    .nameserver = ci->nameserver,
 	    .searchdomain = ci->searchdomain,
 	};
-	fill_nets(g, &gi.in);
-	cloudinit_resolv_conf(resolv_conf, &gi.resolv_buf, &gi.in.host_search,
-			      gi.in.host_nameservers);
+	fill_nets(g, gi);
+	cloudinit_resolv_conf(resolv_conf, &gi->resolv_buf, &gi->in.host_search,
+			      gi->in.host_nameservers);
 	const char *paths[4] = {ci->custom_user, ci->custom_network, ci->custom_meta,
 				ci->custom_vendor};
-	struct ci_blob *blobs[4] = {&gi.in.custom_user, &gi.in.custom_network, &gi.in.custom_meta,
-				    &gi.in.custom_vendor};
-	for (size_t i = 0; i < 4; i++) {
-		if (read_snippet(paths[i], &gi.snippets[i], blobs[i], err) < 0) {
-			cloudinit_guest_input_free(&gi);
+	struct ci_blob *blobs[4] = {&gi->in.custom_user, &gi->in.custom_network,
+				    &gi->in.custom_meta, &gi->in.custom_vendor};
+	for (size_t i = 0; i < 4; i++)
+		if (read_snippet(paths[i], &gi->snippets[i], blobs[i], err) < 0)
 			return -1;
-		}
-	}
-	*ret = gi;
+	*ret = steal_pointer(&gi);
 	return 0;
 }
 
@@ -86,5 +93,5 @@ void cloudinit_guest_input_free(struct ci_guest_input *gi)
 	free(gi->resolv_buf);
 	for (size_t i = 0; i < 4; i++)
 		free(gi->snippets[i]);
-	*gi = (struct ci_guest_input){0};
+	free(gi);
 }
