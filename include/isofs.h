@@ -22,6 +22,11 @@ int isofs_make(const char *volume_id, const struct ci_file *files, size_t n, cha
 
 /* The drive's image, written to path atomically (a temporary name in the same
  * folder, then renamed), mode 0600 (it holds the password hash). */
+/* The drive's image written at the start of the volume at path (a file or a
+ * block device that exists and is large enough), in place: the volume keeps
+ * its owner and its mark. */
+int isofs_write_into(const struct ci_drive *d, const char *path, struct lv_error *err);
+
 int isofs_write_drive(const struct ci_drive *d, const char *path, struct lv_error *err);
 
 #endif

@@ -113,8 +113,10 @@ struct lab_net {
 /* `ipconfig0: ip=10.0.0.5/24,gw=10.0.0.1` or `ip=dhcp`, for netN. */
 struct lab_ipconfig {
 	int index;
-	char *ip; /* "CIDR" or "dhcp" */
-	char *gw; /* or NULL */
+	char *ip;  /* "CIDR" or "dhcp", or NULL */
+	char *gw;  /* or NULL */
+	char *ip6; /* "CIDR", "dhcp" or "auto", or NULL */
+	char *gw6; /* or NULL */
 	int line;
 };
 
@@ -128,6 +130,8 @@ struct lab_cloudinit {
 	char *nameserver;   /* blank-separated addresses */
 	char *searchdomain; /* blank-separated domains */
 	char *custom_user, *custom_network, *custom_meta, *custom_vendor; /* cicustom paths */
+	char *type;      /* citype: nocloud, configdrive2, opennebula; NULL: by ostype */
+	bool no_upgrade; /* ciupgrade: 0 */
 	struct lab_ipconfig ipconfig[LAB_MAX_NETS];
 	size_t n_ipconfig;
 };

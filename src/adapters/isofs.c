@@ -5,10 +5,13 @@
  * it calls "now"): it is set up once, on first use, by pthread_once, and never
  * torn down, as iso_finish() would pull it from under a concurrent writer.
  * Its own printing is switched off; its error codes come back as lv_error. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* struct burn_source, without libburn.h */
 #define LIBISOFS_WITHOUT_LIBBURN 1
@@ -182,6 +185,37 @@ int isofs_make(const char *volume_id, const struct ci_file *files, size_t n, cha
 	if (write_opts(&opts, err) < 0)
 		return -1;
 	return drain(image, opts, ret_buf, ret_len, err);
+}
+
+int isofs_write_into(const struct ci_drive *d, const char *path, struct lv_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	struct stat sb;
+	if (isofs_make(d->volume_id, d->files, d->n_files, &buf, &len, err) < 0)
+		return -1;
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return lv_fail_errno(err, errno, "cannot open '%s'", path);
+	int rc = 0;
+	if (fstat(fd, &sb) < 0)
+		rc = lv_fail_errno(err, errno, "cannot stat '%s'", path);
+	else if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size < len)
+		rc = lv_fail(err, LV_EXIT_FAIL, "'%s' is smaller than the drive (%zu bytes)", path,
+			     len);
+	for (size_t off = 0; rc == 0 && off < len;) {
+		ssize_t w = pwrite(fd, buf + off, len - off, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			rc = lv_fail_errno(err, errno, "cannot write '%s'", path);
+		else
+			off += (size_t)w;
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = lv_fail_errno(err, errno, "cannot write '%s'", path);
+	close(fd);
+	return rc;
 }
 
 int isofs_write_drive(const struct ci_drive *d, const char *path, struct lv_error *err)

@@ -11,8 +11,10 @@
 #include <time.h>
 
 #include "apply.h"
+#include "cloudinit.h"
 #include "hooks.h"
 #include "intent.h"
+#include "isofs.h"
 #include "prepare.h"
 #include "render.h"
 #include "storage.h"
@@ -137,6 +139,32 @@ static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
 	return rc;
 }
 
+/* Proxmox's cloud-init drive, made from the guest's keys before each start, as
+ * Proxmox makes it: the files (cloudinit.c) as an ISO 9660 image (libisofs)
+ * written into the drive's volume. No appliance boots for it. */
+static int write_cloudinit_drives(const struct lab *lab, const struct lab_guest *g,
+				  struct lv_error *err)
+{
+	for (size_t k = 0; k < g->n_disks; k++) {
+		const struct lab_disk *d = &g->disks[k];
+		if (!d->cloudinit)
+			continue;
+		_cleanup_free_ char *path = lab_disk_path(lab, g, d);
+		_cleanup_free_ char *resolv = lv_read_file("/etc/resolv.conf", NULL);
+		_cleanup_(cloudinit_guest_input_freep) struct ci_guest_input *in = NULL;
+		struct ci_drive drive = {0};
+		int rc = cloudinit_input_from_guest(g, resolv, &in, err);
+		if (rc == 0)
+			rc = cloudinit_make(&in->in, &drive, err);
+		if (rc == 0)
+			rc = isofs_write_into(&drive, path, err);
+		cloudinit_drive_free(&drive);
+		if (rc < 0)
+			return lv_prefix(err, "cloud-init drive %s", d->key);
+	}
+	return 0;
+}
+
 static int do_step(struct run *r, const struct plan_step *s, struct undo *u, struct lv_error *err)
 {
 	struct ctx *c = r->c;
@@ -172,6 +200,8 @@ static int do_step(struct run *r, const struct plan_step *s, struct undo *u, str
 	case STEP_DOMAIN_DEFINE:
 		return virt_domain_define(c->virt, r->plan->xml[s->guest], g->onboot, err);
 	case STEP_DOMAIN_START:
+		if (write_cloudinit_drives(lab, g, err) < 0)
+			return -1;
 		return virt_domain_start(c->virt, g->name, err);
 	case STEP_IMAGE_FETCH:    /* done before the plan (fetch.c) */
 	case STEP_VOLUME_PREPARE: /* done by prepare_phase */

@@ -51,6 +51,8 @@ static void fill_nets(const struct lab_guest *g, struct ci_guest_input *gi)
 								 .mac = n->mac,
 								 .ip = ic->ip,
 								 .gw = ic->gw,
+								 .ip6 = ic->ip6,
+								 .gw6 = ic->gw6,
 								 .mtu = n->mtu ? mtu : NULL};
 		}
 	}
@@ -71,6 +73,11 @@ int cloudinit_input_from_guest(const struct lab_guest *g, const char *resolv_con
 	    .sshkeys = ci->sshkeys,
 	    .nameserver = ci->nameserver,
 	    .searchdomain = ci->searchdomain,
+	    .no_upgrade = ci->no_upgrade,
+	    .format = !ci->type                         ? CI_FORMAT_DEFAULT
+		      : streq(ci->type, "configdrive2") ? CI_FORMAT_CONFIGDRIVE2
+		      : streq(ci->type, "opennebula")   ? CI_FORMAT_OPENNEBULA
+							: CI_FORMAT_NOCLOUD,
 	};
 	fill_nets(g, gi);
 	cloudinit_resolv_conf(resolv_conf, &gi->resolv_buf, &gi->in.host_search,

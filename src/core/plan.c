@@ -74,6 +74,9 @@ bool plan_prepares(const struct lab_guest *g, size_t d)
 {
 	if (!g->ci.set || d >= g->n_disks || !g->disks[d].import_from)
 		return false;
+	for (size_t k = 0; k < g->n_disks; k++)
+		if (g->disks[k].cloudinit) /* the drive carries the keys */
+			return false;
 	for (size_t k = 0; k < d; k++)
 		if (g->disks[k].import_from)
 			return false;

@@ -534,7 +534,8 @@ static struct disk_source disk_source(const struct lab *lab, const struct lab_di
 	if ((s && s->type == STORAGE_LVMTHIN) || (!s && startswith(path, "/dev/")))
 		return (struct disk_source){"block", "dev", "raw"};
 	size_t n = strlen(path);
-	bool qcow2 = (s && d->allocate) || (n >= 6 && streq(path + n - 6, ".qcow2"));
+	bool qcow2 = !d->cloudinit &&
+		     ((s && d->allocate && !d->named) || (n >= 6 && streq(path + n - 6, ".qcow2")));
 	return (struct disk_source){"file", "file", qcow2 ? "qcow2" : "raw"};
 }
 

@@ -300,6 +300,17 @@ done
 for k in ciuser cipassword sshkeys ipconfig0 nameserver searchdomain cicustom citype; do
 	g "cloudinit-$k" "$k: x"
 done
+# the cloud-init drive: where it may be, and what only it carries
+for v in 'virtio1: local:cloudinit' 'sata1: local:cloudinit,media=disk' 'ide2: nowhere:cloudinit' \
+	'ide2: local:x/vm-1-cloudinit.qcow2' 'ide2: local:cloudinit,size=x'; do
+	g "cidrive-$N" "$v" 'ciuser: admin'
+done
+g cidrive-ip6-without-drive 'virtio0: local:1,import-from=/x.img' 'ipconfig0: ip6=auto'
+g cidrive-configdrive2-without-drive 'virtio0: local:1,import-from=/x.img' 'citype: configdrive2'
+g cidrive-bad-ip6 'ide2: local:cloudinit' 'ipconfig0: ip6=fe80::1/129'
+g cidrive-bad-gw6 'ide2: local:cloudinit' 'ipconfig0: ip6=2001:db8::5/64,gw6=2001:db8::zz'
+g cidrive-gw6-without-static 'ide2: local:cloudinit' 'ipconfig0: ip6=auto,gw6=2001:db8::1'
+
 for v in 'cdx' 'legacy=cdnac' 'order=virtio0;net1' 'order=virtio1' 'order=' 'order=virtio0;virtio0' \
 	'order=ide2' 'order=net0,virtio0' 'legacy=' 'C'; do
 	g "boot-$N" "boot: $v"

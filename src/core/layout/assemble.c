@@ -61,9 +61,13 @@ static void check_boot(struct parser *p, const struct conf_state *st)
 static void check_cloudinit(struct parser *p, const struct conf_state *st)
 {
 	const struct lab_guest *g = st->g;
-	bool imported = false;
-	for (size_t i = 0; i < g->n_disks; i++)
+	bool imported = false, drive = false, ip6 = false;
+	for (size_t i = 0; i < g->n_disks; i++) {
 		imported = imported || g->disks[i].import_from || g->disks[i].image;
+		drive = drive || g->disks[i].cloudinit;
+	}
+	for (size_t i = 0; i < g->ci.n_ipconfig; i++)
+		ip6 = ip6 || g->ci.ipconfig[i].ip6;
 	for (size_t i = 0; i < g->ci.n_ipconfig; i++) {
 		const struct lab_ipconfig *ic = &g->ci.ipconfig[i];
 		bool found = false;
@@ -73,10 +77,20 @@ static void check_cloudinit(struct parser *p, const struct conf_state *st)
 			diag(p, ic->line, "ipconfig%d: the guest has no net%d", ic->index,
 			     ic->index);
 	}
-	if (g->ci.set && !imported && g->n_disks > 0)
+	if (g->ci.set && !imported && !drive && g->n_disks > 0)
 		diag(p, 0,
-		     "cloud-init keys need a disk made from an image (import-from=): labvirt "
-		     "writes them into that disk before the first boot");
+		     "cloud-init keys need a cloud-init drive (ide2: STORAGE:cloudinit) or a disk "
+		     "made from an image (import-from=), which labvirt prepares before the first "
+		     "boot");
+	else if (!drive && ip6)
+		diag(p, 0,
+		     "ip6= needs a cloud-init drive (ide2: STORAGE:cloudinit): labvirt's "
+		     "preparation of an imported disk writes IPv4 only");
+	else if (!drive && g->ci.type && !streq(g->ci.type, "nocloud"))
+		diag(p, 0,
+		     "citype %s needs a cloud-init drive (ide2: STORAGE:cloudinit): labvirt's "
+		     "preparation of an imported disk writes NoCloud only",
+		     g->ci.type);
 }
 
 static void check_guest(struct parser *p, const struct conf_state *st)
@@ -156,9 +170,12 @@ static void cloudinit_free(struct lab_cloudinit *ci)
 	free(ci->custom_network);
 	free(ci->custom_meta);
 	free(ci->custom_vendor);
+	free(ci->type);
 	for (size_t i = 0; i < ci->n_ipconfig; i++) {
 		free(ci->ipconfig[i].ip);
 		free(ci->ipconfig[i].gw);
+		free(ci->ipconfig[i].ip6);
+		free(ci->ipconfig[i].gw6);
 	}
 }
 

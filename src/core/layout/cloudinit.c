@@ -1,5 +1,6 @@
 /* layout/cloudinit.c - cloudinit: Proxmox's cloud-init keys (ciuser, cipassword, sshkeys,
  * nameserver, searchdomain, citype, cicustom, ipconfigN). */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -109,13 +110,11 @@ void conf_searchdomain(struct parser *p, struct conf_state *st, const char *key,
 
 void conf_citype(struct parser *p, struct conf_state *st, const char *key, int line, const char *v)
 {
+	static const char *const names[] = {"nocloud", "configdrive2", "opennebula"};
 	(void)key;
 	st->g->ci.set = true;
-	if (!streq(v, "nocloud"))
-		diag(p, line,
-		     "citype: %s is not supported (labvirt writes a NoCloud seed or the OS's own "
-		     "files: nocloud)",
-		     Q(v));
+	if (PICK(p, line, "citype:", v, names) >= 0)
+		set_str(&st->g->ci.type, v);
 }
 
 /* cicustom's STORAGE:snippets/FILE: <dir storage path>/snippets/FILE, as on Proxmox. */
@@ -167,6 +166,23 @@ void conf_cicustom(struct parser *p, struct conf_state *st, const char *key, int
 	}
 }
 
+static bool is_ipv6_addr(const char *s)
+{
+	struct in6_addr a;
+	return inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/* "ADDR/P", P in 1..128. */
+static bool is_cidr6(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || !is_all(slash + 1, DIGITS) || strlen(slash + 1) > 3 || atoi(slash + 1) < 1 ||
+	    atoi(slash + 1) > 128)
+		return false;
+	_cleanup_free_ char *addr = xstrndup(s, (size_t)(slash - s));
+	return is_ipv6_addr(addr);
+}
+
 void conf_ipconfig(struct parser *p, struct conf_state *st, const char *key, int line,
 		   const char *v)
 {
@@ -196,12 +212,24 @@ void conf_ipconfig(struct parser *p, struct conf_state *st, const char *key, int
 			if (!parse_ipv4(val, strlen(val), &a))
 				diag(p, line, "%s: gw %s is not an IPv4 address", key, Q(val));
 			set_str(&ic->gw, val);
+		} else if (k && streq(k, "ip6")) {
+			if (!streq(val, "dhcp") && !streq(val, "auto") && !is_cidr6(val))
+				diag(p, line,
+				     "%s: ip6 %s is not dhcp, auto or an IPv6 address/prefix", key,
+				     Q(val));
+			set_str(&ic->ip6, val);
+		} else if (k && streq(k, "gw6")) {
+			if (!is_ipv6_addr(val))
+				diag(p, line, "%s: gw6 %s is not an IPv6 address", key, Q(val));
+			set_str(&ic->gw6, val);
 		} else {
 			unsupported(p, line, key, k ? k : val);
 		}
 	}
-	if (!ic->ip)
-		diag(p, line, "%s: missing ip= (dhcp or ADDRESS/PREFIX)", key);
-	else if (ic->gw && streq(ic->ip, "dhcp"))
+	if (!ic->ip && !ic->ip6)
+		diag(p, line, "%s: missing ip= or ip6= (dhcp or ADDRESS/PREFIX)", key);
+	else if (ic->gw && (!ic->ip || streq(ic->ip, "dhcp")))
 		diag(p, line, "%s: gw= needs a static ip=", key);
+	else if (ic->gw6 && (!ic->ip6 || !strchr(ic->ip6, '/')))
+		diag(p, line, "%s: gw6= needs a static ip6=", key);
 }

@@ -194,10 +194,14 @@ static enum disk_form disk_volume(struct parser *p, int line, const char *key, s
 	if (s && !storage_usable(p, line, key, s))
 		return FORM_BAD;
 	const char *vol = colon + 1;
-	if (is_cloudinit_volume(vol)) {
-		d->cloudinit = true;
+	if (is_cloudinit_volume(vol)) { /* a small volume labvirt writes the drive into */
+		d->cloudinit = d->named = d->allocate = true;
+		d->media = MEDIA_CDROM;
+		d->size = 4 * 1024 * 1024;
 		d->volume = xstrdup(vol);
-		return FORM_CLOUDINIT;
+		if (s && !streq(vol, "cloudinit"))
+			d->path = storage_volume_path(p, line, key, s, vol);
+		return FORM_CLOUDINIT; /* STORAGE:cloudinit: named once the guest is (load.c) */
 	}
 	if (startswith(vol, "iso/") || startswith(vol, "import/") ||
 	    (strchr(vol, '/') && !is_digit(vol[0]) && !startswith(vol, "base-"))) {
@@ -529,11 +533,8 @@ static void disk_check(struct parser *p, int line, const char *key, const struct
 		diag(p, line, "%s: import-from= needs the STORAGE:SIZE form", key);
 	if (o->clone && !d->import_from && !o->import_bad)
 		diag(p, line, "%s: clone= needs import-from=", key);
-	if (o->form == FORM_CLOUDINIT)
-		diag(p, line,
-		     "%s: Proxmox's cloud-init drive (%s) is not made by labvirt yet; the "
-		     "cloud-init keys are written into a disk made with import-from= instead",
-		     key, Q(d->volume));
+	if (o->form == FORM_CLOUDINIT && d->media != MEDIA_CDROM)
+		diag(p, line, "%s: the cloud-init drive is a cdrom (media=cdrom)", key);
 	if (o->form == FORM_SIZE && d->allocate && d->size == 0 && !o->import)
 		diag(p, line, "%s: size 0 needs import-from= (it means the image's size)", key);
 }

@@ -68,6 +68,8 @@ void conf_flag(struct parser *p, struct conf_state *st, const char *key, int lin
 		g->protection = b;
 	else if (streq(key, "template"))
 		g->template = b;
+	else if (streq(key, "ciupgrade"))
+		g->ci.no_upgrade = !b, g->ci.set = true;
 	/* autostart, keephugepages, ciupgrade: checked, nothing to keep */
 }
 

@@ -155,11 +155,31 @@ static void check_uuid(struct parser *p, size_t gi)
 	}
 }
 
+/* STORAGE:cloudinit: Proxmox's name for the drive (vm-VMID-cloudinit), or the
+ * lab's (LAB-GUEST-cloudinit) for a guest without a vmid; raw on a dir storage. */
+static void name_cloudinit_drive(const struct lab *lab, const struct lab_guest *g,
+				 struct lab_disk *d)
+{
+	const struct lab_storage *s = lab_find_storage(lab, d->storage);
+	if (!d->cloudinit || d->path || !s || !lab->name)
+		return;
+	_cleanup_free_ char *name = g->vmid ? xasprintf("vm-%d-cloudinit", g->vmid)
+					    : xasprintf("%s-%s-cloudinit", lab->name, g->name);
+	if (s->type == STORAGE_DIR && s->path && g->vmid)
+		d->path = xasprintf("%s/images/%d/%s.raw", s->path, g->vmid, name);
+	else if (s->type == STORAGE_DIR && s->path)
+		d->path = xasprintf("%s/%s.raw", s->path, name);
+	else if (s->type == STORAGE_LVMTHIN && s->vgname)
+		d->path = xasprintf("/dev/%s/%s", s->vgname, name);
+}
+
 static void finish_lab(struct parser *p)
 {
 	struct lab *lab = p->lab;
 	for (size_t i = 0; i < lab->n_guests; i++) {
 		struct lab_guest *g = &lab->guests[i];
+		for (size_t k = 0; k < g->n_disks; k++)
+			name_cloudinit_drive(lab, g, &g->disks[k]);
 		for (size_t k = 0; k < g->n_nets; k++)
 			if (!g->nets[k].mac_given)
 				derive_mac(lab, g, &g->nets[k]);
