@@ -1,7 +1,9 @@
 #!/bin/bash
 # bench/prepare.sh - first-boot preparation: one new disk against three, side by side
 # in each round, on libvirt's test:///default driver (nothing boots: only the
-# preparation is measured). The disks are linked clones of the Alpine-like image of
+# preparation is measured); and the same guests with Proxmox's cloud-init drive
+# (ide2: local:cloudinit) in place of the libguestfs preparation, and with no
+# cloud-init at all, so that the drive's own cost is the difference. The disks are linked clones of the Alpine-like image of
 # the end-to-end test (tests/e2e/lib.sh, e2e_build_alpine_image), each guest with a
 # name, an ipconfig0 address, a user and a key, as in a real lab.
 #
@@ -52,9 +54,10 @@ CACHE=${LABVIRT_E2E_ALPINE_CACHE:-/var/tmp/labvirt-e2e-alpine}
 e2e_build_alpine_image "$CACHE" || exit 1
 cp "$CACHE/alpine.qcow2" "$T/alpine.qcow2"
 
-# lab DIR N: a lab folder of N guests, each with a new disk to prepare.
+# lab DIR N [MODE]: a lab folder of N guests, each with a new disk to prepare
+# (MODE prep), or with a cloud-init drive (drive), or with no cloud-init (none).
 lab() {
-	local dir=$1 n=$2 i
+	local dir=$1 n=$2 mode=${3:-prep} i
 	mkdir -p "$dir/lab" "$dir/store"
 	printf 'lab: bp\n\taccel tcg\ndir: local\n\tpath %s\nbridge: vmbr0\n\tmode isolated\n' \
 		"$dir/store" >"$dir/lab/lab.cfg"
@@ -67,7 +70,31 @@ nameserver: 10.80.0.1
 ciuser: admin
 sshkeys: ssh-ed25519%20AAAAC3NzaC1lZDI1NTE5AAAAIHx%2Bkey%20me%40pc
 CONF
+		case $mode in
+		drive) echo 'ide2: local:cloudinit' >>"$dir/lab/g$i.conf" ;;
+		none) sed -i '/^\(ipconfig0\|nameserver\|ciuser\|sshkeys\):/d' "$dir/lab/g$i.conf" ;;
+		esac
 	done
+}
+
+# quick N MODE ROUND: one `up` of the drive or none lab; appends "MODE N up_s"
+quick() {
+	local n=$1 mode=$2 r=$3 dir="$T/q$3-$2-n$1" start end
+	lab "$dir" "$n" "$mode"
+	start=$EPOCHREALTIME
+	"$LABVIRT" -c test:///default -L "$dir/lab" up >"$dir/out" 2>"$dir/err" || {
+		echo "bench/prepare.sh: up of $n guests ($mode) failed:" >&2
+		cat "$dir/err" >&2
+		exit 1
+	}
+	end=$EPOCHREALTIME
+	if [ "$mode" = drive ] && [ "$(grep -c '^create volume .*cloudinit' "$dir/out")" != "$n" ]; then
+		echo "bench/prepare.sh: up of $n guests made no cloud-init drives:" >&2
+		cat "$dir/out" >&2
+		exit 1
+	fi
+	printf '%s %s %s\n' "$mode" "$n" "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }')" >>"$T/quick"
+	rm -rf "$dir"
 }
 
 # appliances_during PID OUT: distinct appliance QEMU pids (children of PID: the
@@ -123,6 +150,11 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then run 1 "$r" && run 3 "$r"; else run 3 "$r" && run 1 "$r"; fi
 done
+# The quick ones: many rounds each, as they take milliseconds.
+: >"$T/quick"
+for r in $(seq $((ROUNDS * 10))); do
+	for n in 1 3; do quick "$n" drive "$r" && quick "$n" none "$r"; done
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "| disks | prepare (s, median) | whole up (s, median) | appliance launches per up (trace / QEMU processes) |"
@@ -130,6 +162,15 @@ echo "|---|---|---|---|"
 for n in 1 3; do
 	printf '| %s | %s | %s | %s / %s |\n' "$n" "$(col "$n" 2 | median)" "$(col "$n" 3 | median)" \
 		"$(col "$n" 4 | sort -u | paste -sd,)" "$(col "$n" 5 | sort -u | paste -sd,)"
+done
+qcol() { awk -v m="$1" -v n="$2" '$1 == m && $2 == n { print $3 }' "$T/quick"; }
+echo
+echo "| guests | up with libguestfs preparation (s) | up with cloud-init drives (ms) | up without cloud-init (ms) | the drive, a guest (ms) | libguestfs up / drive up |"
+echo "|---|---|---|---|---|---|"
+for n in 1 3; do
+	d=$(qcol drive "$n" | median) z=$(qcol none "$n" | median) u=$(col "$n" 3 | median)
+	awk -v n="$n" -v d="$d" -v z="$z" -v u="$u" 'BEGIN {
+		printf "| %d | %s | %.1f | %.1f | %.1f | %.0fx |\n", n, u, d * 1000, z * 1000, (d - z) * 1000 / n, u / d }'
 done
 p1=$(col 1 2 | median) p3=$(col 3 2 | median)
 echo
