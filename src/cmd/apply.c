@@ -5,6 +5,7 @@
  * marked done after, so that a run killed half-way can be recovered. */
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -113,6 +114,7 @@ static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
 	step_entry(r, s, &e, owned);
 	int rc = 0;
 	hook_pause(r->c->errout, e.step);
+	hook_trace(e.step);
 	if (hook_fail(e.step))
 		rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
 	if (rc == 0 && e.temp) /* a dir storage's volume: its directory first */
@@ -377,21 +379,104 @@ struct chain {
 struct pool {
 	struct run *r;
 	struct chain *chains;
+	size_t *order; /* chains in the order they are taken: by startup order */
 	size_t n, next;
 	pthread_mutex_t lock;
+	pthread_cond_t started; /* a chain started its guest, or ended */
+	bool ordered;           /* some guest has startup: order= */
+	bool *ended;            /* [n]: the chain has started its guest, or stopped */
+	struct timespec *at;    /* [n]: when, for the up= delays */
 };
 
-static void chain_run(struct pool *p, struct chain *ch)
+/* Proxmox's startup order: guests with order= first, ascending; the others after. */
+static long rank(const struct run *r, const struct chain *ch)
 {
+	const struct lab_guest *g = &r->c->lab->guests[r->plan->steps[ch->steps[0]].guest];
+	return g->startup_order >= 0 ? g->startup_order : LONG_MAX;
+}
+
+static bool starts(const struct run *r, const struct chain *ch)
+{
+	for (size_t i = ch->n_done; i < ch->n; i++)
+		if (r->plan->steps[ch->steps[i]].op == STEP_DOMAIN_START)
+			return true;
+	return false;
+}
+
+/* Before chain k starts its guest: every guest of a lower startup order this run
+ * starts has started (or failed), and the largest up= delay of those of the
+ * order just below has passed since it started, as Proxmox starts guests. */
+static void wait_turn(struct pool *p, size_t k)
+{
+	const struct run *r = p->r;
+	long mine = rank(r, &p->chains[k]);
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		bool waiting = false;
+		long below = -1;
+		struct timespec until = {0};
+		for (size_t j = 0; j < p->n; j++) {
+			long theirs = rank(r, &p->chains[j]);
+			if (j == k || theirs >= mine)
+				continue;
+			waiting = waiting || !p->ended[j];
+			below = theirs > below ? theirs : below;
+		}
+		for (size_t j = 0; !waiting && j < p->n; j++) {
+			const struct lab_guest *g =
+			    &r->c->lab->guests[r->plan->steps[p->chains[j].steps[0]].guest];
+			if (rank(r, &p->chains[j]) != below || g->startup_up <= 0 ||
+			    !p->at[j].tv_sec)
+				continue;
+			struct timespec t = p->at[j];
+			t.tv_sec += g->startup_up;
+			if (t.tv_sec > until.tv_sec)
+				until = t;
+		}
+		if (waiting) {
+			pthread_cond_wait(&p->started, &p->lock);
+			continue;
+		}
+		if (until.tv_sec &&
+		    pthread_cond_timedwait(&p->started, &p->lock, &until) != ETIMEDOUT)
+			continue;
+		break;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void chain_ended(struct pool *p, size_t k, bool started)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!p->ended[k]) {
+		p->ended[k] = true;
+		if (started)
+			clock_gettime(CLOCK_REALTIME, &p->at[k]);
+	}
+	pthread_cond_broadcast(&p->started);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void chain_run(struct pool *p, size_t k)
+{
+	struct chain *ch = &p->chains[k];
+	if (!starts(p->r, ch))
+		chain_ended(p, k, false); /* nobody waits for a guest this run does not start */
 	for (; ch->n_done < ch->n; ch->n_done++) {
 		const struct plan_step *s = &p->r->plan->steps[ch->steps[ch->n_done]];
-		if (apply_step(p->r, s, &ch->undo[ch->n_done], &ch->err) == 0)
+		if (s->op == STEP_DOMAIN_START && p->ordered)
+			wait_turn(p, k);
+		if (apply_step(p->r, s, &ch->undo[ch->n_done], &ch->err) == 0) {
+			if (s->op == STEP_DOMAIN_START)
+				chain_ended(p, k, true);
 			continue;
+		}
 		free(ch->undo[ch->n_done].old_xml);
 		step_failed(p->r, s, &ch->err);
 		ch->failed = true;
-		return;
+		break;
 	}
+	chain_ended(p, k, false);
 }
 
 static void *worker(void *arg)
@@ -403,7 +488,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		if (i == p->n)
 			return NULL;
-		chain_run(p, &p->chains[i]);
+		chain_run(p, p->order[i]);
 	}
 }
 
@@ -428,8 +513,24 @@ static size_t make_chains(struct run *r, const bool *done, struct chain *chains)
 static int apply_guests(struct run *r, const bool *done, struct lv_error *err)
 {
 	_cleanup_free_ struct chain *chains = xcalloc(r->plan->n_steps, sizeof(*chains));
-	struct pool p = {.r = r, .chains = chains, .lock = PTHREAD_MUTEX_INITIALIZER};
+	struct pool p = {.r = r,
+			 .chains = chains,
+			 .lock = PTHREAD_MUTEX_INITIALIZER,
+			 .started = PTHREAD_COND_INITIALIZER};
 	p.n = make_chains(r, done, chains);
+	_cleanup_free_ size_t *order = xcalloc(p.n + 1, sizeof(size_t));
+	_cleanup_free_ bool *ended = xcalloc(p.n + 1, sizeof(bool));
+	_cleanup_free_ struct timespec *at = xcalloc(p.n + 1, sizeof(struct timespec));
+	p.order = order, p.ended = ended, p.at = at;
+	/* Taken in startup order (a stable insertion sort: plan order within an
+	 * order), so that a chain only ever waits for chains already taken. */
+	for (size_t k = 0; k < p.n; k++) {
+		size_t j = k;
+		p.ordered = p.ordered || rank(r, &chains[k]) != LONG_MAX;
+		for (; j > 0 && rank(r, &chains[order[j - 1]]) > rank(r, &chains[k]); j--)
+			order[j] = order[j - 1];
+		order[j] = k;
+	}
 	pthread_t t[APPLY_WORKERS];
 	size_t n_threads = 0;
 	while (p.n > 1 && n_threads < APPLY_WORKERS && n_threads < p.n &&

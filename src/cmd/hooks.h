@@ -13,6 +13,9 @@ bool hook_fail(const char *step);
 /* LABVIRT_PAUSE_STEP=STEP and LABVIRT_PAUSE_FILE=F: before the step, says so
  * on errout and waits until F exists (a test stops the daemon meanwhile). */
 void hook_pause(FILE *errout, const char *step);
+/* LABVIRT_TRACE_FILE: appends "SECONDS STEP" (CLOCK_MONOTONIC) as each step begins,
+ * so that a test sees the order and spacing of the steps the workers ran. */
+void hook_trace(const char *step);
 
 /* LABVIRT_KILL_STEP=STEP and LABVIRT_KILL_AT=before|during|after (default
  * after): labvirt raises SIGKILL on itself there. "during", with path1 (a dir
