@@ -4,7 +4,8 @@
 # delay has passed; the volumes and definitions are still made side by side. Read
 # from the order and the spacing of the start steps that labvirt's test hook
 # LABVIRT_TRACE_FILE records (libvirt's test:///default driver: starts are instant).
-# Usage: startup-order.sh PATH_TO_labvirt
+# (`down`'s reverse order is in the lifecycle test: test:///default lives in one
+# process.) Usage: startup-order.sh PATH_TO_labvirt
 set -uo pipefail
 LABVIRT=$1
 T=$(mktemp -d /tmp/labvirt-startup.XXXXXX)

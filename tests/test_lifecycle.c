@@ -597,6 +597,16 @@ static void test_log_kept_small(const char *dir)
 	unlink(old);
 }
 
+/* Proxmox's startup order in reverse: c (no order) first, then a and d, b last;
+ * the test driver shuts a guest down at once, so no timeout is waited for. */
+static void test_down_in_order(const char *dir)
+{
+	expect(RUN(dir, "up"), 0, NULL, "", "up of the startup lab");
+	expect(RUN(dir, "down"), 0, "c: shut down\na: shut down\nd: shut down\nb: shut down\n", "",
+	       "down stops in reverse startup order");
+	expect(RUN(dir, "destroy", "--yes"), 0, NULL, "", "destroy of the startup lab");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -611,6 +621,7 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *dir = make_lab(argv[1], "lab");
 	_cleanup_free_ char *hostbr = make_lab(argv[1], "hostbr");
 	_cleanup_free_ char *iso = make_lab(argv[1], "iso");
+	_cleanup_free_ char *startup = make_lab(argv[1], "startup");
 	test_up_is_idempotent(dir);
 	test_status(dir);
 	test_changed_layout(dir);
@@ -627,6 +638,7 @@ int main(int argc, char **argv)
 	test_foreign_volume(iso);
 	test_lock_waits(dir);
 	test_log_kept_small(dir);
+	test_down_in_order(startup);
 	virConnectClose(keep);
 	_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", tmp);
 	if (system(cmd) != 0)

@@ -1,6 +1,8 @@
-/* down.c - `labvirt down [--timeout S] [GUEST...]`: ACPI shutdown of every
- * running guest at once, then power off what is still running at the timeout. */
+/* down.c - `labvirt down [--timeout S] [GUEST...]`: ACPI shutdown of the running
+ * guests, in Proxmox's reverse startup order (all at once when no guest has an
+ * order), then power off what is still running at the timeout. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -45,6 +47,70 @@ static int running_guests(struct ctx *c, const bool *sel, char ***ret, size_t *r
 	return 0;
 }
 
+static long down_rank(const struct lab_guest *g)
+{
+	return g->startup_order >= 0 ? g->startup_order : LONG_MAX;
+}
+
+/* Shuts down names[0..n), then powers off what still runs at the timeout;
+ * returns how many could not be stopped. */
+static int stop_group(struct ctx *c, char **names, size_t n, int timeout, struct lv_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (virt_domain_shutdown(c->virt, names[i], err) < 0)
+			fprintf(c->errout, "%s: %s (will power off)\n", names[i], err->msg);
+	_cleanup_free_ bool *off = xcalloc(n + 1, sizeof(bool));
+	if (n && virt_domains_wait_off(c->virt, names, n, timeout * 1000, off, err) < 0)
+		return -1;
+	int failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (off[i]) {
+			fprintf(c->out, "%s: shut down\n", names[i]);
+		} else if (virt_domain_poweroff(c->virt, names[i], err) < 0) {
+			fprintf(c->errout, "%s: %s\n", names[i], err->msg);
+			failed++;
+		} else {
+			fprintf(c->out, "%s: powered off after %d s\n", names[i], timeout);
+		}
+	}
+	return failed;
+}
+
+/* Proxmox's startup in reverse: guests without an order first, then the highest
+ * order down to the lowest, each group shut down together and given the longest
+ * down= of its guests (else --timeout) before it is powered off. */
+static int stop_in_order(struct ctx *c, char **names, size_t n, int timeout, struct lv_error *err)
+{
+	_cleanup_free_ char **group = xcalloc(n + 1, sizeof(char *));
+	_cleanup_free_ bool *done = xcalloc(n + 1, sizeof(bool));
+	int failed = 0;
+	for (size_t left = n; left > 0;) {
+		long top = -1;
+		for (size_t i = 0; i < n; i++) {
+			long r = down_rank(lab_find_guest(c->lab, names[i]));
+			if (!done[i] && r > top)
+				top = r;
+		}
+		size_t k = 0;
+		int wait = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct lab_guest *g = lab_find_guest(c->lab, names[i]);
+			if (done[i] || down_rank(g) != top)
+				continue;
+			int t = g->startup_down >= 0 ? g->startup_down : timeout;
+			wait = t > wait ? t : wait;
+			group[k++] = names[i];
+			done[i] = true;
+		}
+		int rc = stop_group(c, group, k, wait, err);
+		if (rc < 0)
+			return -1;
+		failed += rc;
+		left -= k;
+	}
+	return failed;
+}
+
 int cmd_down(struct ctx *c, int argc, char **argv, struct lv_error *err)
 {
 	const char *timeout_s = NULL;
@@ -59,23 +125,9 @@ int cmd_down(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	    ctx_select(c, argc - first, argv + first, &sel, err) < 0 ||
 	    ctx_lock(c, "down", &lock, err) < 0 || running_guests(c, sel, &names, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (virt_domain_shutdown(c->virt, names[i], err) < 0)
-			fprintf(c->errout, "%s: %s (will power off)\n", names[i], err->msg);
-	_cleanup_free_ bool *off = xcalloc(n, sizeof(bool));
-	if (n && virt_domains_wait_off(c->virt, names, n, timeout * 1000, off, err) < 0)
+	int failed = stop_in_order(c, names, n, timeout, err);
+	if (failed < 0)
 		return -1;
-	int failed = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (off[i]) {
-			fprintf(c->out, "%s: shut down\n", names[i]);
-		} else if (virt_domain_poweroff(c->virt, names[i], err) < 0) {
-			fprintf(c->errout, "%s: %s\n", names[i], err->msg);
-			failed++;
-		} else {
-			fprintf(c->out, "%s: powered off after %d s\n", names[i], timeout);
-		}
-	}
 	if (failed)
 		return lv_fail(err, LV_EXIT_FAIL, "down: %d guest%s could not be stopped", failed,
 			       failed == 1 ? "" : "s");
