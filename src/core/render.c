@@ -278,6 +278,12 @@ static void add_os(struct xml_builder *xb, xmlNode *root, const struct lab_guest
 		xmlNode *fw = add(xb, os, "firmware", NULL);
 		set(xb, add_with(xb, fw, "feature", "enabled", "yes"), "name", "enrolled-keys");
 		set(xb, add_with(xb, fw, "feature", "enabled", "yes"), "name", "secure-boot");
+	} else if (ovmf) {
+		/* Without it Proxmox starts from OVMF's variables without keys; libvirt, left
+		 * to choose, takes the first firmware that fits, on q35 the one with
+		 * Microsoft's keys enrolled and Secure Boot on. */
+		xmlNode *fw = add(xb, os, "firmware", NULL);
+		set(xb, add_with(xb, fw, "feature", "enabled", "no"), "name", "enrolled-keys");
 	}
 	if (ovmf && g->efidisk.path)
 		add(xb, os, "nvram", g->efidisk.path);
