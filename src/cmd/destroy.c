@@ -56,11 +56,14 @@ static int remove_guest(struct ctx *c, const struct lab_guest *g, struct lv_erro
 	if ((d.state == DOM_RUNNING || d.state == DOM_PAUSED || d.state == DOM_OTHER) &&
 	    virt_domain_poweroff(c->virt, g->name, err) < 0)
 		return lv_prefix(err, "destroy %s", g->name);
+	bool keep_efidisk = efidisk_keep(c->lab, g);
 	if (d.state != DOM_ABSENT && d.persistent &&
-	    virt_domain_undefine(c->virt, g->name, err) < 0)
+	    virt_domain_undefine(c->virt, g->name, keep_efidisk, err) < 0)
 		return lv_prefix(err, "destroy %s", g->name);
 	if (d.state != DOM_ABSENT)
 		fprintf(c->out, "removed domain %s\n", g->name);
+	if (keep_efidisk)
+		fprintf(c->errout, "%s: not made by labvirt: left alone\n", g->efidisk.path);
 	for (size_t k = 0; k < g->n_disks; k++) {
 		if (!g->disks[k].allocate)
 			continue;
