@@ -1,6 +1,6 @@
 #!/bin/bash
 # Proxmox's own guest configs, unchanged, booted for real: a lab folder laid out like
-# /etc/pve (storage.cfg, qemu-server/100.conf and 101.conf as Proxmox writes them, and
+# /etc/pve (storage.cfg, qemu-server/100.conf, 101.conf, 102.conf as Proxmox writes them, and
 # labvirt's lab.cfg beside them) is brought up by the real binary on libvirt's embedded
 # QEMU driver, in a network namespace of the test's own (no daemon).
 #
@@ -10,6 +10,8 @@
 #   101: i440fx, SeaBIOS, legacy boot letters with bootdisk, a virtio disk made by
 #        labvirt and one restored from elsewhere (made here, before up), an e1000 nic,
 #        an i6300esb watchdog, a virtio rng
+#   102: OVMF whose efidisk0 was restored before up (an older config: no
+#        pre-enrolled-keys=); destroy must leave it, as any volume labvirt did not make
 #
 # Both guests boot the host's kernel with a busybox initramfs (kernel:, initrd:,
 # cmdline: are labvirt's keys; everything else is Proxmox's). Checked: the boot
@@ -57,7 +59,7 @@ fi
 LABVIRT=$(realpath "$LABVIRT")
 
 CACHE=${LABVIRT_E2E_CACHE:-/var/tmp/labvirt-e2e-guest}
-declare -A IP=([100]=10.79.0.100 [101]=10.79.0.101)
+declare -A IP=([100]=10.79.0.100 [101]=10.79.0.101 [102]=10.79.0.102)
 GIB=1073741824
 VENDOR="labvirt PVE e2e" # smbios1's manufacturer (base64 in the file, as Proxmox writes it)
 # swtpm_setup's certificate authority keeps its key here (/etc/swtpm-localca.conf): each
@@ -260,6 +262,20 @@ virtio1: local:101/vm-101-disk-1.raw,size=64M
 vmgenid: 7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d
 watchdog: model=i6300esb,action=reset
 EOF
+cat >"$LAB/qemu-server/102.conf" <<EOF
+bios: ovmf
+cmdline: console=ttyS0 labvirt.name=pve-102 labvirt.ip=${IP[102]}/24
+cores: 1
+efidisk0: local:102/vm-102-disk-0.raw,efitype=4m,size=528K
+initrd: $GUEST/initrd.img
+kernel: $GUEST/vmlinuz
+memory: 256
+name: pve-102
+net0: virtio=BC:24:11:79:00:66,bridge=vmbr0
+ostype: l26
+smbios1: uuid=3b2a1908-f7e6-4d5c-9b4a-39281706f5e4
+vga: serial0
+EOF
 # virtio1 exists before up, as a disk restored from a Proxmox backup would: a raw file
 # with data on it, not made by labvirt. It must be used as it is and never removed.
 RESTORED=$POOL/images/101/vm-101-disk-1.raw
@@ -267,6 +283,10 @@ mkdir -p "$POOL/images/101"
 qemu-img create -q -f raw "$RESTORED" 64M || bail "cannot make $RESTORED"
 printf 'restored from a proxmox backup\n' | dd of="$RESTORED" conv=notrunc status=none
 RESTORED_SUM=$(sha256sum <"$RESTORED")
+# So does 102's efidisk0: OVMF's variables as that guest left them (here the template).
+RESTORED_EFI=$POOL/images/102/vm-102-disk-0.raw
+mkdir -p "$POOL/images/102"
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$RESTORED_EFI" || bail "cannot make $RESTORED_EFI"
 chmod -R a+rX "$POOL"
 
 # --- the harness
@@ -298,8 +318,8 @@ e2e_check "labvirt up exits 0" test "$LV_RC" -eq 0 || {
 t_up=$EPOCHREALTIME
 phase "labvirt up" "$(e2e_elapsed "$t")"
 
-e2e_check "libvirt runs pve-100 and pve-101" \
-	test "$(vsh list --name | sed '/^$/d' | LC_ALL=C sort | paste -sd' ')" = "pve-100 pve-101"
+e2e_check "libvirt runs pve-100, pve-101 and pve-102" \
+	test "$(vsh list --name | sed '/^$/d' | LC_ALL=C sort | paste -sd' ')" = "pve-100 pve-101 pve-102"
 
 # --- the live domains
 x100=$(vsh dumpxml pve-100)
@@ -366,7 +386,7 @@ said_nothing_to_do() { [ "$LV_RC" -eq 0 ] && grep -q 'nothing to do' <<<"$LV_OUT
 e2e_check "second labvirt up: nothing to do" said_nothing_to_do
 
 # --- the guests
-for id in 100 101; do
+for id in 100 101 102; do
 	disk=none
 	[ "$id" = 101 ] && disk=$GIB
 	t=$(e2e_now)
@@ -415,10 +435,16 @@ e2e_check "labvirt down exits 0" test "$LV_RC" -eq 0
 phase "labvirt down" "$(e2e_elapsed "$t")"
 lv destroy --yes
 e2e_check "labvirt destroy --yes exits 0" test "$LV_RC" -eq 0
-e2e_check "labvirt destroy says the restored volume is not its own" \
-	grep -qF "$RESTORED: not made by labvirt: left alone" <<<"$LV_ERR"
+left_alone() {
+	grep -qF "$RESTORED: not made by labvirt: left alone" <<<"$LV_ERR" &&
+		grep -qF "$RESTORED_EFI: not made by labvirt: left alone" <<<"$LV_ERR"
+}
+e2e_check "labvirt destroy says the restored volumes are not its own" left_alone
 e2e_check "the restored volume is still there, unchanged" \
 	test "$(sha256sum <"$RESTORED" 2>/dev/null)" = "$RESTORED_SUM"
+# OVMF writes its variables while it boots: the file stays, its content is the guest's.
+e2e_check "pve-102's restored efidisk0 is still there" \
+	test "$(vol_info "$RESTORED_EFI")" = "raw 540672"
 e2e_check "the volumes labvirt and libvirt made are gone" \
 	sh -c '! ls -d "$@" 2>/dev/null' sh "$v_disk" "$v_efi" "$v_101"
 after=$(inventory)
