@@ -56,6 +56,9 @@ void storage_vol_clear(struct storage_vol *v);
 
 int storage_query(const struct storage_vol *v, bool *ret_exists, bool *ret_foreign,
 		  struct lv_error *err);
+/* dir: gives the existing file v->path v's ownership tag (efidisk0's file, which
+ * libvirt makes at the first start); no user xattrs on the file system is no error. */
+int storage_dir_tag(const struct storage_vol *v, struct lv_error *err);
 int storage_create(const struct storage_vol *v, struct lv_error *err);
 int storage_remove(const struct storage_vol *v, struct lv_error *err);
 /* vols all lie on s; no check for the type is a pass. */

@@ -57,7 +57,9 @@ int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struc
 int virt_domain_define(struct virt *v, const char *xml, bool autostart, struct lv_error *err);
 /* The persistent XML as defined now (to restore it on undo). */
 int virt_domain_xml(struct virt *v, const char *name, char **ret_xml, struct lv_error *err);
-int virt_domain_undefine(struct virt *v, const char *name, struct lv_error *err);
+/* keep_nvram: the domain's <nvram> file stays (a volume labvirt did not make);
+ * else libvirt removes it with the domain. */
+int virt_domain_undefine(struct virt *v, const char *name, bool keep_nvram, struct lv_error *err);
 int virt_domain_start(struct virt *v, const char *name, struct lv_error *err);
 int virt_domain_shutdown(struct virt *v, const char *name, struct lv_error *err);
 int virt_domain_poweroff(struct virt *v, const char *name, struct lv_error *err);

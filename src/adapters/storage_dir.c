@@ -180,6 +180,14 @@ static int dir_remove(const struct storage_vol *v, struct lv_error *err)
 	return 0;
 }
 
+int storage_dir_tag(const struct storage_vol *v, struct lv_error *err)
+{
+	if (setxattr(v->path, OWNER_XATTR, v->owner, strlen(v->owner), 0) == 0 ||
+	    errno == ENOTSUP || errno == EOPNOTSUPP)
+		return 0;
+	return lv_fail_errno(err, errno, "cannot tag '%s'", v->path);
+}
+
 const struct storage_backend storage_dir_backend = {
     .type = "dir",
     .query = dir_query,

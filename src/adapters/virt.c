@@ -782,10 +782,11 @@ int virt_domain_xml(struct virt *v, const char *name, char **ret_xml, struct lv_
 		return vfail(err, what);                                                           \
 	return 0
 
-int virt_domain_undefine(struct virt *v, const char *name, struct lv_error *err)
+int virt_domain_undefine(struct virt *v, const char *name, bool keep_nvram, struct lv_error *err)
 {
 	unsigned basic = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
-	unsigned all = basic | VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
+	unsigned nvram = keep_nvram ? VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : VIR_DOMAIN_UNDEFINE_NVRAM;
+	unsigned all = basic | nvram | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
 	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
 	if (!dom)
 		return vfail(err, "undefine");

@@ -201,10 +201,15 @@ static int do_step(struct run *r, const struct plan_step *s, struct undo *u, str
 		/* fall through */
 	case STEP_DOMAIN_DEFINE:
 		return virt_domain_define(c->virt, r->plan->xml[s->guest], g->onboot, err);
-	case STEP_DOMAIN_START:
+	case STEP_DOMAIN_START: {
 		if (write_cloudinit_drives(lab, g, err) < 0)
 			return -1;
-		return virt_domain_start(c->virt, g->name, err);
+		bool had_efidisk = efidisk_exists(lab, g);
+		int rc = virt_domain_start(c->virt, g->name, err);
+		if (!had_efidisk) /* libvirt made it from OVMF's template: labvirt's to remove */
+			efidisk_claim(lab, g);
+		return rc;
+	}
 	case STEP_IMAGE_FETCH:    /* done before the plan (fetch.c) */
 	case STEP_VOLUME_PREPARE: /* done by prepare_phase */
 	case STEP_RESTART_NEEDED:
@@ -238,7 +243,7 @@ static int undo_step(struct run *r, struct undo *u)
 		break;
 	}
 	case STEP_DOMAIN_DEFINE:
-		rc = virt_domain_undefine(c->virt, g->name, &err);
+		rc = virt_domain_undefine(c->virt, g->name, efidisk_keep(lab, g), &err);
 		break;
 	case STEP_DOMAIN_REDEFINE:
 		rc = virt_domain_define(c->virt, u->old_xml, false, &err);

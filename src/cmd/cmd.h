@@ -63,6 +63,14 @@ int fetch_images(struct ctx *c, const bool *selected, bool all, struct lv_error 
 /* The same for the guests named (all when none): `up`'s first phase. */
 int fetch_selected(struct ctx *c, int argc, char **argv, struct lv_error *err);
 
+/* efidisk0's file is libvirt's <nvram>, made by libvirt from OVMF's template at the
+ * first start. efidisk_exists: it is there; efidisk_claim: tags it as labvirt's
+ * (after a start that made it); efidisk_keep: it is there and not labvirt's (a
+ * restored volume), so libvirt must not remove it with the domain. */
+bool efidisk_exists(const struct lab *lab, const struct lab_guest *g);
+void efidisk_claim(const struct lab *lab, const struct lab_guest *g);
+bool efidisk_keep(const struct lab *lab, const struct lab_guest *g);
+
 int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_plan(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err);

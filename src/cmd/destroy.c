@@ -25,6 +25,25 @@ static int confirm(struct ctx *c, const bool *sel, bool yes, struct lv_error *er
 	return 0;
 }
 
+/* A dir storage's images/VMID/ goes with its last volume, as Proxmox's free_image
+ * does (rmdir only: a folder that still holds anything, a restored disk, stays). */
+static void remove_empty_vmid_dir(struct ctx *c, const struct storage_vol *v)
+{
+	if (!v->storage || v->storage->type != STORAGE_DIR)
+		return;
+	_cleanup_free_ char *dir = xstrdup(v->path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	const char *vmid = strrchr(dir, '/');
+	if (!vmid || vmid - dir < 7 || strncmp(vmid - 7, "/images", 7) || !vmid[1] ||
+	    vmid[1 + strspn(vmid + 1, "0123456789")] != '\0')
+		return;
+	if (rmdir(dir) == 0)
+		fprintf(c->out, "removed directory %s\n", dir);
+}
+
 static int remove_guest(struct ctx *c, const struct lab_guest *g, struct lv_error *err)
 {
 	struct inv_domain d;
@@ -37,11 +56,14 @@ static int remove_guest(struct ctx *c, const struct lab_guest *g, struct lv_erro
 	if ((d.state == DOM_RUNNING || d.state == DOM_PAUSED || d.state == DOM_OTHER) &&
 	    virt_domain_poweroff(c->virt, g->name, err) < 0)
 		return lv_prefix(err, "destroy %s", g->name);
+	bool keep_efidisk = efidisk_keep(c->lab, g);
 	if (d.state != DOM_ABSENT && d.persistent &&
-	    virt_domain_undefine(c->virt, g->name, err) < 0)
+	    virt_domain_undefine(c->virt, g->name, keep_efidisk, err) < 0)
 		return lv_prefix(err, "destroy %s", g->name);
 	if (d.state != DOM_ABSENT)
 		fprintf(c->out, "removed domain %s\n", g->name);
+	if (keep_efidisk)
+		fprintf(c->errout, "%s: not made by labvirt: left alone\n", g->efidisk.path);
 	for (size_t k = 0; k < g->n_disks; k++) {
 		if (!g->disks[k].allocate)
 			continue;
@@ -51,8 +73,10 @@ static int remove_guest(struct ctx *c, const struct lab_guest *g, struct lv_erro
 		int rc = storage_query(&v, &exists, &foreign, err);
 		if (rc == 0 && exists && foreign)
 			fprintf(c->errout, "%s: not made by labvirt: left alone\n", v.path);
-		else if (rc == 0 && exists && (rc = storage_remove(&v, err)) == 0)
+		else if (rc == 0 && exists && (rc = storage_remove(&v, err)) == 0) {
 			fprintf(c->out, "removed volume %s\n", v.path);
+			remove_empty_vmid_dir(c, &v);
+		}
 		storage_vol_clear(&v);
 		if (rc < 0)
 			return lv_prefix(err, "destroy %s/%s", g->name, g->disks[k].key);

@@ -272,7 +272,9 @@ static int remove_named(struct ctx *c, const struct journal_entry *e, enum journ
 		return 0;
 	if (d.state != DOM_SHUTOFF && virt_domain_poweroff(c->virt, e->name, err) < 0)
 		return -1;
-	if (d.persistent && virt_domain_undefine(c->virt, e->name, err) < 0)
+	/* Its efidisk0 is unknown here: a <nvram> file stays rather than one not made
+	 * by labvirt goes. */
+	if (d.persistent && virt_domain_undefine(c->virt, e->name, true, err) < 0)
 		return -1;
 	fprintf(c->out, "recover: removed domain %s\n", e->name);
 	return 0;

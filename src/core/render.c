@@ -315,6 +315,12 @@ static void add_os(struct xml_builder *xb, xmlNode *root, const struct lab_guest
 		xmlNode *fw = add(xb, os, "firmware", NULL);
 		set(xb, add_with(xb, fw, "feature", "enabled", "yes"), "name", "enrolled-keys");
 		set(xb, add_with(xb, fw, "feature", "enabled", "yes"), "name", "secure-boot");
+	} else if (ovmf) {
+		/* Without it Proxmox starts from OVMF's variables without keys; libvirt, left
+		 * to choose, takes the first firmware that fits, on q35 the one with
+		 * Microsoft's keys enrolled and Secure Boot on. */
+		xmlNode *fw = add(xb, os, "firmware", NULL);
+		set(xb, add_with(xb, fw, "feature", "enabled", "no"), "name", "enrolled-keys");
 	}
 	if (ovmf && g->efidisk.path)
 		add(xb, os, "nvram", g->efidisk.path);
@@ -533,6 +539,8 @@ static struct disk_source disk_source(const struct lab *lab, const struct lab_di
 		return (struct disk_source){"file", NULL, "raw"};
 	if ((s && s->type == STORAGE_LVMTHIN) || (!s && startswith(path, "/dev/")))
 		return (struct disk_source){"block", "dev", "raw"};
+	/* What labvirt makes is qcow2, but a volume by Proxmox's name is what its name says
+	 * (images/101/vm-101-disk-0.raw), as the storage makes it when it is missing. */
 	size_t n = strlen(path);
 	bool qcow2 = !d->cloudinit &&
 		     ((s && d->allocate && !d->named) || (n >= 6 && streq(path + n - 6, ".qcow2")));

@@ -30,7 +30,7 @@ E2E_PASSED=0
 E2E_FAILED=0
 
 # Bump when the guest image recipe changes, so that cached images are rebuilt.
-E2E_IMAGE_RECIPE=4
+E2E_IMAGE_RECIPE=5
 
 e2e_log() { printf '# %s\n' "$*" >&2; }
 
@@ -291,9 +291,11 @@ e2e_build_guest_image() {
 		mknod root/dev/null c 1 3
 		mknod root/dev/ttyS0 c 4 64
 
+		# virtio_scsi, sd_mod and e1000: the scsi disks and e1000 nics of Proxmox's
+		# configs (pve-boot.sh); the TPM drivers are built into Debian's kernel.
 		_e2e_mod_order=()
 		for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
-			failover net_failover virtio_net virtio_blk button evdev; do
+			failover net_failover virtio_net virtio_blk button evdev virtio_scsi sd_mod e1000; do
 			path=$(_e2e_mod_path "$kver" "$m")
 			if [ -z "$path" ]; then
 				e2e_log "module $m: built in or absent, skipped"
