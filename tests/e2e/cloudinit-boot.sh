@@ -176,6 +176,7 @@ for f in meta-data user-data network-config vendor-data; do
 	isoinfo -R -x "/$f" -i "$T/cidrive.iso" >"$T/$f" 2>/dev/null
 	sed "s/^/#   $f: /" "$T/$f" >&2
 done
+e2e_check "ciupgrade: 0: user-data has no package_upgrade" sh -c "! grep -q package_upgrade '$T/user-data'"
 IID=$(awk '/^instance-id:/ { print $2 }' "$T/meta-data")
 e2e_check "meta-data has an instance-id ($IID)" test -n "$IID"
 
@@ -211,11 +212,13 @@ if [ "$up_ok" = 1 ]; then
 	e2e_check "the datasource is NoCloud" sh -c 'grep -qi nocloud' < <(sshg 'cat /run/cloud-init/cloud-id 2>/dev/null; sudo cloud-init query ds 2>/dev/null | head -c 2000; cat /var/lib/cloud/instance/datasource 2>/dev/null')
 	sshg 'sudo grep -iE "warn|error|traceback" /var/log/cloud-init.log | tail -n 30' 2>/dev/null | sed 's/^/#   cloud-init.log: /' >&2
 	# The guest agent
+	sshg 'systemctl status --no-pager qemu-guest-agent 2>&1 | head -n 5; ls -l /dev/virtio-ports/' 2>&1 | sed 's/^/#   agent: /' >&2
 	ga=""
 	for _ in $(seq 24); do
-		ga=$(vsh qemu-agent-command ci-debian '{"execute":"guest-get-host-name"}' 2>/dev/null) && break
+		ga=$(vsh qemu-agent-command ci-debian '{"execute":"guest-get-host-name"}' 2>"$T/ga.err") && break
 		sleep 5
 	done
+	sed 's/^/#   agent: /' "$T/ga.err" >&2
 	e2e_check "guest agent: host name ci-debian ($ga)" grep -q '"host-name": *"ci-debian"' <<<"$ga"
 else
 	dump_logs

@@ -13,9 +13,11 @@
 E2E_DEBIAN_SUITE=bookworm
 E2E_DEBIAN_MIRROR=${LABVIRT_E2E_MIRROR:-http://deb.debian.org/debian}
 # cloud-init on Debian 12 renders network-config with the "eni" renderer first, which
-# needs ifupdown (and isc-dhcp-client for dhcp); udev names the NIC, sudo takes the
-# user's sudoers line.
-E2E_DEBIAN_PACKAGES=linux-image-amd64,systemd-sysv,udev,cloud-init,qemu-guest-agent,openssh-server,ifupdown,isc-dhcp-client,iproute2,netbase,sudo,ca-certificates
+# needs ifupdown (and isc-dhcp-client for dhcp), and resolvconf to turn its
+# dns-nameservers/dns-search lines into /etc/resolv.conf; udev names the NIC, sudo
+# takes the user's sudoers line, e2fsprogs' resize2fs and locales' locale-gen are run
+# by cloud-init's resizefs and locale modules (without them: "status: error").
+E2E_DEBIAN_PACKAGES=linux-image-amd64,systemd-sysv,udev,cloud-init,qemu-guest-agent,openssh-server,ifupdown,isc-dhcp-client,resolvconf,iproute2,netbase,sudo,ca-certificates,e2fsprogs,locales
 E2E_DEBIAN_SIZE=2G
 
 e2e_debian_image_key() {
