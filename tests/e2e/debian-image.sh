@@ -50,6 +50,7 @@ e2e_build_debian_image() {
 		mmdebstrap --variant=apt --include="$E2E_DEBIAN_PACKAGES" \
 			--customize-hook='echo "/dev/vda / ext4 defaults,errors=remount-ro 0 1" >"$1/etc/fstab"' \
 			--customize-hook='for u in apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer fstrim.timer systemd-networkd-wait-online.service; do ln -sf /dev/null "$1/etc/systemd/system/$u"; done' \
+			--customize-hook='echo LANG=C.UTF-8 >"$1/etc/default/locale"' \
 			--customize-hook='rm -f "$1/etc/hostname" "$1/etc/ssh/ssh_host_"*; : >"$1/etc/machine-id"' \
 			--customize-hook='cp -L "$1/vmlinuz" vmlinuz; cp -L "$1/initrd.img" initrd.img' \
 			--customize-hook='rm -rf "$1/var/cache/apt/archives/"*.deb "$1/var/lib/apt/lists/"*_Packages' \
