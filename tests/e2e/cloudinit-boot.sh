@@ -220,7 +220,7 @@ if [ "$up_ok" = 1 ]; then
 	done
 	sed 's/^/#   agent: /' "$T/ga.err" >&2
 	e2e_check "qemu-guest-agent runs in the guest on org.qemu.guest_agent.0" \
-		sshg 'systemctl is-active --quiet qemu-guest-agent && test -e /dev/virtio-ports/org.qemu.guest_agent.0'
+		sshg 'sudo systemctl is-active --quiet qemu-guest-agent && test -e /dev/virtio-ports/org.qemu.guest_agent.0'
 	# The embedded driver lives only in the process that opens it: the agent's connect
 	# event (VSERPORT_CHANGE) came while no process had it open, so a later virsh sees
 	# the channel as disconnected ("QEMU guest agent is not connected") although qemu-ga
