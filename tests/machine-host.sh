@@ -11,16 +11,8 @@ T=$(mktemp -d /tmp/labvirt-machine.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export LABVIRT_STATE_DIR=$T/state
 unset LABVIRT_URI
-passed=0 failed=0
-check() { # DESC COMMAND...
-	if "${@:2}"; then
-		passed=$((passed + 1))
-		echo "ok - $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $1"
-	fi
-}
+# shellcheck source=check.sh
+. "$(dirname "$0")/check.sh"
 mkdir -p "$T/lab"
 printf 'lab: mh\n\ndir: local\n\tpath %s/pool\n\nbridge: vmbr0\n\tmode isolated\n' "$T" >"$T/lab/lab.cfg"
 printf 'machine: pc-q35-99.0+pve0\nmemory: 256\nnet0: virtio,bridge=vmbr0\nvirtio0: local:1\n' >"$T/lab/new.conf"

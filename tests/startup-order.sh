@@ -12,16 +12,8 @@ T=$(mktemp -d /tmp/labvirt-startup.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export LABVIRT_STATE_DIR=$T/state LABVIRT_TRACE_FILE=$T/trace
 unset LABVIRT_URI
-passed=0 failed=0
-check() { # DESC COMMAND...
-	if "${@:2}"; then
-		passed=$((passed + 1))
-		echo "ok - $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $1"
-	fi
-}
+# shellcheck source=check.sh
+. "$(dirname "$0")/check.sh"
 mkdir -p "$T/lab"
 printf 'lab: so\n\ndir: local\n\tpath %s/pool\n\nbridge: vmbr0\n\tmode isolated\n' "$T" >"$T/lab/lab.cfg"
 guest() { # NAME STARTUP

@@ -210,6 +210,26 @@ static void state_volume(struct parser *p, int line, const char *key, struct lab
 		sd->path = storage_volume_path(p, line, key, s, colon + 1);
 }
 
+/* [file=]VOLUME,PROPS of efidisk0 / tpmstate0 into sd and pr; false (reported)
+ * when the line is not that. */
+static bool state_disk(struct parser *p, int line, const char *key, const char *v,
+		       const struct prop_spec *specs, size_t n, struct lab_state_disk *sd,
+		       struct props *pr)
+{
+	if (props_parse(p, line, key, v, pr) < 0)
+		return false;
+	size_t from = pr->items[0].k ? 0 : 1;
+	const char *vol = from ? pr->items[0].v : props_get(pr, "file");
+	if (props_check(p, line, key, pr, from, specs, n) < 0)
+		return false;
+	if (!vol) {
+		diag(p, line, "%s: missing volume (STORAGE:VOLUME)", key);
+		return false;
+	}
+	state_volume(p, line, key, sd, vol);
+	return true;
+}
+
 void conf_efidisk(struct parser *p, struct conf_state *st, const char *key, int line, const char *v)
 {
 	static const char *const types[] = {"2m", "4m", NULL};
@@ -221,17 +241,8 @@ void conf_efidisk(struct parser *p, struct conf_state *st, const char *key, int 
 	    SIZE("size")};
 	struct lab_state_disk *sd = &st->g->efidisk;
 	_cleanup_(props_free) struct props pr = {0};
-	if (props_parse(p, line, key, v, &pr) < 0)
+	if (!state_disk(p, line, key, v, specs, ARRAY_SIZE(specs), sd, &pr))
 		return;
-	size_t from = pr.items[0].k ? 0 : 1;
-	const char *vol = from ? pr.items[0].v : props_get(&pr, "file");
-	if (CHECK_FROM(&pr, from, specs) < 0)
-		return;
-	if (!vol) {
-		diag(p, line, "%s: missing volume (STORAGE:VOLUME)", key);
-		return;
-	}
-	state_volume(p, line, key, sd, vol);
 	const char *keys = props_get(&pr, "pre-enrolled-keys"), *type = props_get(&pr, "efitype");
 	sd->pre_enrolled = keys && streq(keys, "1");
 	sd->small = !type || streq(type, "2m");
@@ -245,17 +256,8 @@ void conf_tpmstate(struct parser *p, struct conf_state *st, const char *key, int
 						 ENUM("version", versions)};
 	struct lab_state_disk *sd = &st->g->tpmstate;
 	_cleanup_(props_free) struct props pr = {0};
-	if (props_parse(p, line, key, v, &pr) < 0)
+	if (!state_disk(p, line, key, v, specs, ARRAY_SIZE(specs), sd, &pr))
 		return;
-	size_t from = pr.items[0].k ? 0 : 1;
-	const char *vol = from ? pr.items[0].v : props_get(&pr, "file");
-	if (CHECK_FROM(&pr, from, specs) < 0)
-		return;
-	if (!vol) {
-		diag(p, line, "%s: missing volume (STORAGE:VOLUME)", key);
-		return;
-	}
-	state_volume(p, line, key, sd, vol);
 	const char *version = props_get(&pr, "version");
 	set_str(&sd->version, version ? version : "v1.2");
 }
