@@ -282,15 +282,16 @@ static void cfg_note(struct parser *p, struct cfg_state *st, int line, const cha
 static void cfg_flag(struct parser *p, struct cfg_state *st, int line, const char *v)
 {
 	bool b;
-	(void)st;
-	parse01(p, line, "flag", v, &b);
+	char label[64]; /* the key being set: the last one cfg_property recorded */
+	snprintf(label, sizeof(label), "%s:", st->keys.v[st->keys.n - 1].key);
+	parse01(p, line, label, v, &b);
 }
 
 static void cfg_disable(struct parser *p, struct cfg_state *st, int line, const char *v)
 {
 	bool b;
 	(void)st;
-	if (parse01(p, line, "disable", v, &b) == 0)
+	if (parse01(p, line, "disable:", v, &b) == 0)
 		cur_storage(p)->disabled = b;
 }
 
@@ -298,14 +299,14 @@ static void cfg_storage_format(struct parser *p, struct cfg_state *st, int line,
 {
 	static const char *const names[] = {"raw", "qcow2", "vmdk", "subvol"};
 	(void)st;
-	PICK(p, line, "format", v, names);
+	PICK(p, line, "format:", v, names);
 }
 
 static void cfg_preallocation(struct parser *p, struct cfg_state *st, int line, const char *v)
 {
 	static const char *const names[] = {"off", "metadata", "falloc", "full"};
 	(void)st;
-	PICK(p, line, "preallocation", v, names);
+	PICK(p, line, "preallocation:", v, names);
 }
 
 static const struct cfg_key CFG_KEYS[] = {
@@ -698,41 +699,48 @@ static void cfg_line(struct parser *p, void *ctx, int no, char *line)
 	cfg_header(p, st, no, trim(line));
 }
 
-/* storage.cfg beside lab.cfg: Proxmox's own file, copied from /etc/pve. */
+/* Reads the stanza file path; false when it cannot be read (reported). The
+ * lab_line of its stanzas goes to *ret_lab_line. */
+static bool read_stanzas(struct parser *p, const char *path, int *ret_lab_line)
+{
+	p->file = path;
+	size_t len = 0;
+	_cleanup_free_ char *buf = read_layout_file(p, &len);
+	if (buf) {
+		struct cfg_state st = {0};
+		for_each_line(p, buf, len, cfg_line, &st);
+		cfg_finish(p, &st);
+		*ret_lab_line = st.lab_line;
+	}
+	p->file = NULL;
+	return buf != NULL;
+}
+
+/* storage.cfg beside lab.cfg: Proxmox's own file, copied from /etc/pve; read
+ * like lab.cfg, when it is there. */
 static void read_storage_cfg(struct parser *p)
 {
 	_cleanup_free_ char *path = xasprintf("%s/storage.cfg", p->dir);
 	struct stat sb;
 	if (lstat(path, &sb) < 0 && errno == ENOENT)
 		return;
-	p->file = path;
+	int lab_line = 0;
 	p->reading_storage_cfg = true;
-	size_t len = 0;
-	_cleanup_free_ char *buf = read_layout_file(p, &len);
-	if (buf) {
-		struct cfg_state st = {0};
-		for_each_line(p, buf, len, cfg_line, &st);
-		cfg_finish(p, &st);
-	}
+	read_stanzas(p, path, &lab_line);
 	p->reading_storage_cfg = false;
-	p->file = NULL;
 }
 
 void read_cfg(struct parser *p)
 {
 	read_storage_cfg(p);
 	_cleanup_free_ char *path = xasprintf("%s/lab.cfg", p->dir);
+	int lab_line = 0;
+	if (!read_stanzas(p, path, &lab_line))
+		return;
 	p->file = path;
-	size_t len = 0;
-	_cleanup_free_ char *buf = read_layout_file(p, &len);
-	if (buf) {
-		struct cfg_state st = {0};
-		for_each_line(p, buf, len, cfg_line, &st);
-		cfg_finish(p, &st);
-		if (!st.lab_line)
-			diag(p, 0, "missing 'lab: NAME' stanza");
-		images_place(p);
-		p->have_cfg = true;
-	}
+	if (!lab_line)
+		diag(p, 0, "missing 'lab: NAME' stanza");
+	images_place(p);
 	p->file = NULL;
+	p->have_cfg = true;
 }
