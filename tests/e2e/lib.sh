@@ -781,7 +781,7 @@ e2e_console_abort() {
 # and can crash as it shuts that down, after printing its answer (seen once, a SIGSEGV
 # after a complete list, in kill-embed): most likely the race labvirt avoids by waiting
 # for the driver's threads that reconnect to the running guests' QEMUs before it closes
-# (src/adapters/virt.c, embed_wait_reconnect), which virsh does not. Each crash is said
+# (src/adapters/virt/conn.c, embed_wait_reconnect), which virsh does not. Each crash is said
 # on stderr.
 _e2e_virsh() {
 	local run=$1 uri=$2 rc try errf
