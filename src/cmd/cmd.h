@@ -3,6 +3,7 @@
 #ifndef CMD_H
 #define CMD_H
 
+#include "engine.h"
 #include "host.h"
 #include "layout.h"
 #include "plan.h"
@@ -17,6 +18,12 @@ struct ctx {
 	bool events; /* set before ctx_connect by a command that waits on events */
 	FILE *out, *errout;
 };
+
+/* What the engine (src/engine/) works on: the context's, once connected. */
+static inline struct engine ctx_engine(const struct ctx *c)
+{
+	return (struct engine){c->lab, c->virt, c->state_dir, c->out, c->errout};
+}
 
 /* Loads the layout; layout errors are printed here (all of them) and make
  * the command fail with LV_EXIT_USAGE. */
@@ -62,14 +69,6 @@ int ctx_wait_addresses(struct ctx *c, const bool *selected, int timeout_s, struc
 int fetch_images(struct ctx *c, const bool *selected, bool all, struct lv_error *err);
 /* The same for the guests named (all when none): `up`'s first phase. */
 int fetch_selected(struct ctx *c, int argc, char **argv, struct lv_error *err);
-
-/* efidisk0's file is libvirt's <nvram>, made by libvirt from OVMF's template at the
- * first start. efidisk_exists: it is there; efidisk_claim: tags it as labvirt's
- * (after a start that made it); efidisk_keep: it is there and not labvirt's (a
- * restored volume), so libvirt must not remove it with the domain. */
-bool efidisk_exists(const struct lab *lab, const struct lab_guest *g);
-void efidisk_claim(const struct lab *lab, const struct lab_guest *g);
-bool efidisk_keep(const struct lab *lab, const struct lab_guest *g);
 
 int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_plan(struct ctx *c, int argc, char **argv, struct lv_error *err);

@@ -142,17 +142,19 @@ int cmd_destroy(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
 	_cleanup_free_ bool *sel = NULL;
 	_cleanup_(journal_clearp) struct journal left = {0}; /* an interrupted run's */
-	if (first < 0 || ctx_connect(c, err) < 0 ||
-	    ctx_select(c, argc - first, argv + first, &sel, err) < 0 ||
+	if (first < 0 || ctx_connect(c, err) < 0)
+		return -1;
+	struct engine eng = ctx_engine(c);
+	if (ctx_select(c, argc - first, argv + first, &sel, err) < 0 ||
 	    refuse_protected(c, sel, err) < 0 || confirm(c, sel, yes, err) < 0 ||
 	    ctx_lock(c, "destroy", &lock, err) < 0 ||
-	    intent_recover(c, argc - first == 0, &left, err) < 0)
+	    intent_recover(&eng, argc - first == 0, &left, err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->lab->n_guests; i++)
 		if (sel[i] && remove_guest(c, &c->lab->guests[i], err) < 0)
 			return -1;
 	/* The storage directories the interrupted run made, now that their volumes are gone. */
-	if (intent_recover_dirs(c, &left, err) < 0 || remove_bridges(c, err) < 0)
+	if (intent_recover_dirs(&eng, &left, err) < 0 || remove_bridges(c, err) < 0)
 		return -1;
 	fprintf(c->out, "lab %s: destroyed\n", c->lab->name);
 	return 0;

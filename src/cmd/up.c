@@ -1,102 +1,10 @@
 /* up.c - `labvirt up` and `labvirt plan`: compare the lab with what exists,
  * then (up) apply the difference. A failed step undoes, in reverse order,
  * everything this run made. */
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <sys/stat.h>
-
 #include "apply.h"
+#include "cmd.h"
 #include "fetch.h"
 #include "intent.h"
-#include "storage.h"
-
-static int check_file(struct ctx *c, const struct lab_guest *g, const char *what, const char *path,
-		      const char *hint)
-{
-	struct stat st;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		return 0;
-	if (errno == EACCES)
-		fprintf(c->errout, "%s: %s '%s' cannot be reached: %s\n", g->name, what, path,
-			strerror(errno));
-	else
-		fprintf(c->errout, "%s: %s '%s' is missing: %s\n", g->name, what, path, hint);
-	return 1;
-}
-
-/* An image labvirt copies or clones itself must be readable by labvirt. */
-static int check_readable(struct ctx *c, const struct lab_guest *g, const char *what,
-			  const char *path, const char *hint)
-{
-	if (check_file(c, g, what, path, hint))
-		return 1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	fprintf(c->errout, "%s: %s '%s' cannot be read: %s\n", g->name, what, path,
-		strerror(errno));
-	return 1;
-}
-
-/* Files a guest needs that labvirt does not make: each missing one is named,
- * with where to put it. Returns how many are missing. */
-static int missing_files(struct ctx *c, const struct lab_guest *g)
-{
-	int n = 0;
-	for (size_t d = 0; d < g->n_disks; d++) {
-		const struct lab_disk *k = &g->disks[d];
-		_cleanup_free_ char *path = lab_disk_path(c->lab, g, k);
-		_cleanup_free_ char *what = xasprintf("%s: %s", k->key,
-						      k->import_from ? "import-from image"
-						      : k->media == MEDIA_CDROM ? "ISO"
-										: "disk image");
-		if (k->image)
-			continue; /* a catalogue image: `up` has fetched it (fetch.c) */
-		if (k->import_from)
-			n += check_readable(c, g, what, k->import_from,
-					    "put the image there or change import-from=");
-		else if (!k->allocate && path)
-			n += check_file(
-			    c, g, what, path,
-			    "download it and put it there (README: \"Operating systems\")");
-	}
-	if (g->kernel)
-		n += check_file(c, g, "kernel", g->kernel, "put the kernel there");
-	if (g->initrd)
-		n += check_file(c, g, "initrd", g->initrd, "put the initrd there");
-	return n;
-}
-
-/* Before anything is created, each storage checks the volumes the plan makes
- * on it (lvmthin: group, pool, tools, room); its warnings are printed. */
-static int check_storages(struct ctx *c, const struct plan *p, struct lv_error *err)
-{
-	const struct lab *lab = c->lab;
-	int rc = 0;
-	for (size_t s = 0; rc == 0 && s < lab->n_storages; s++) {
-		struct storage_vol *vols = xcalloc(p->n_steps, sizeof(*vols));
-		size_t n = 0;
-		for (size_t i = 0; i < p->n_steps; i++) {
-			const struct lab_guest *g = &lab->guests[p->steps[i].guest];
-			const struct lab_disk *d = &g->disks[p->steps[i].disk];
-			if (p->steps[i].op == STEP_VOLUME_CREATE &&
-			    streq(d->storage, lab->storages[s].id))
-				storage_vol_init(&vols[n++], lab, g, d);
-		}
-		char *note = NULL;
-		rc = n ? storage_check(&lab->storages[s], vols, n, &note, err) : 0;
-		if (note)
-			fprintf(c->errout, "warning: %s\n", note);
-		free(note);
-		for (size_t i = 0; i < n; i++)
-			storage_vol_clear(&vols[i]);
-		free(vols);
-	}
-	return rc;
-}
 
 /* Builds the plan for the selected guests; conflicts are printed and fail. */
 static int make_plan(struct ctx *c, int argc, char **argv, struct plan **ret, struct lv_error *err)
@@ -124,15 +32,8 @@ static int make_plan(struct ctx *c, int argc, char **argv, struct plan **ret, st
 			       "the layout conflicts with this host (%zu problem%s)", n,
 			       n == 1 ? "" : "s");
 	}
-	int missing = 0;
-	for (size_t i = 0; i < c->lab->n_guests; i++)
-		missing += sel[i] ? missing_files(c, &c->lab->guests[i]) : 0;
-	if (missing) {
-		plan_free(p);
-		return lv_fail(err, LV_EXIT_FAIL, "%d file%s the lab needs %s missing", missing,
-			       missing == 1 ? "" : "s", missing == 1 ? "is" : "are");
-	}
-	if (check_storages(c, p, err) < 0) {
+	struct engine eng = ctx_engine(c);
+	if (preflight_check(&eng, sel, p, err) < 0) {
 		plan_free(p);
 		return -1;
 	}
@@ -178,7 +79,10 @@ int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return lv_fail(err, LV_EXIT_USAGE, "up: --timeout goes with --wait");
 	c->events = wait;
 	if (first < 0 || ctx_load(c, err) < 0 || ctx_lock(c, "up", &lock, err) < 0 ||
-	    ctx_connect(c, err) < 0 || intent_recover(c, false, NULL, err) < 0 ||
+	    ctx_connect(c, err) < 0)
+		return -1;
+	struct engine eng = ctx_engine(c);
+	if (intent_recover(&eng, false, NULL, err) < 0 ||
 	    fetch_selected(c, argc - first, argv + first, err) < 0 ||
 	    make_plan(c, argc - first, argv + first, &p, err) < 0)
 		return -1;
@@ -191,7 +95,7 @@ int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err)
 			running_count(c), c->lab->n_guests);
 		return wait ? up_wait(c, timeout, argc - first, argv + first, err) : 0;
 	}
-	if (apply_plan(c, p, err) < 0)
+	if (apply_plan(&eng, p, err) < 0)
 		return -1;
 	fprintf(c->out, "lab %s is up: %zu of %zu guests running\n", c->lab->name, running_count(c),
 		c->lab->n_guests);
@@ -206,7 +110,8 @@ int cmd_plan(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return -1;
 	int pid;
 	size_t open;
-	int pending = intent_pending(c, &pid, &open, err);
+	struct engine eng = ctx_engine(c);
+	int pending = intent_pending(&eng, &pid, &open, err);
 	if (pending < 0)
 		return -1;
 	if (pending)

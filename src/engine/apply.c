@@ -14,6 +14,7 @@
 #include "apply.h"
 #include "cloudinit.h"
 #include "hooks.h"
+#include "host.h"
 #include "intent.h"
 #include "isofs.h"
 #include "prepare.h"
@@ -30,7 +31,7 @@ struct undo {
 #define NO_ENTRY ((size_t)-1)
 
 struct run {
-	struct ctx *c;
+	struct engine *c;
 	struct plan *plan;
 	struct undo *undo;
 	size_t n_undo;
@@ -41,6 +42,12 @@ struct run {
 	size_t n_new_dirs;
 	pthread_mutex_t dirs_lock;
 };
+
+/* The accelerator: the lab's setting, or the best the hypervisor offers. */
+static enum lab_accel engine_accel(const struct engine *c)
+{
+	return c->lab->accel != ACCEL_AUTO ? c->lab->accel : virt_best_accel(c->virt);
+}
 
 static bool to_prepare(const struct lab *lab, const struct plan_step *s);
 
@@ -169,7 +176,7 @@ static int write_cloudinit_drives(const struct lab *lab, const struct lab_guest 
 
 static int do_step(struct run *r, const struct plan_step *s, struct undo *u, struct lv_error *err)
 {
-	struct ctx *c = r->c;
+	struct engine *c = r->c;
 	const struct lab *lab = c->lab;
 	const struct lab_guest *g = &lab->guests[s->guest];
 	const struct lab_bridge *br = &lab->bridges[s->bridge];
@@ -220,7 +227,7 @@ static int do_step(struct run *r, const struct plan_step *s, struct undo *u, str
 
 static int undo_step(struct run *r, struct undo *u)
 {
-	struct ctx *c = r->c;
+	struct engine *c = r->c;
 	const struct lab *lab = c->lab;
 	const struct plan_step *s = &u->step;
 	const struct lab_guest *g = &lab->guests[s->guest];
@@ -331,7 +338,7 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 		if (rc == 0)
 			hook_kill("prepare disks", HOOK_BEFORE, NULL, NULL);
 		if (rc == 0)
-			rc = prepare_disks(disks, n, ctx_accel(r->c) == ACCEL_TCG,
+			rc = prepare_disks(disks, n, engine_accel(r->c) == ACCEL_TCG,
 					   hook_kill_callback("prepare disks"), err);
 		if (rc == 0) /* prepared, not yet recorded as done */
 			hook_kill("prepare disks", HOOK_AFTER, NULL, NULL);
@@ -728,7 +735,7 @@ static void run_free(struct run *r)
 	intent_clear(&r->intent);
 }
 
-int apply_plan(struct ctx *c, struct plan *p, struct lv_error *err)
+int apply_plan(struct engine *c, struct plan *p, struct lv_error *err)
 {
 	struct run r = {.c = c, .plan = p, .dirs_lock = PTHREAD_MUTEX_INITIALIZER};
 	intent_init(&r.intent, c);

@@ -9,15 +9,16 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "host.h"
 #include "intent.h"
 #include "storage.h"
 
-static char *journal_file(const struct ctx *c)
+static char *journal_file(const struct engine *c)
 {
 	return xasprintf("%s.journal", c->lab->name);
 }
 
-void intent_init(struct intent *in, struct ctx *c)
+void intent_init(struct intent *in, struct engine *c)
 {
 	*in = (struct intent){.c = c, .lock = PTHREAD_MUTEX_INITIALIZER};
 	in->j.lab = xstrdup(c->lab->name);
@@ -104,7 +105,7 @@ static char *owner_guest(const char *owner)
 	return b ? xstrndup(a + 1, (size_t)(b - a - 1)) : NULL;
 }
 
-static bool domain_running(struct ctx *c, const char *name)
+static bool domain_running(struct engine *c, const char *name)
 {
 	struct inv_domain d;
 	return name && virt_domain_query(c->virt, c->lab->name, name, &d, NULL) == 0 &&
@@ -112,14 +113,14 @@ static bool domain_running(struct ctx *c, const char *name)
 }
 
 /* A volume entry's volume, if its storage is still in the layout. */
-static bool entry_vol(struct ctx *c, const struct journal_entry *e, struct storage_vol *v)
+static bool entry_vol(struct engine *c, const struct journal_entry *e, struct storage_vol *v)
 {
 	const struct lab_storage *s = e->storage ? lab_find_storage(c->lab, e->storage) : NULL;
 	*v = (struct storage_vol){.storage = s, .path = e->name, .owner = e->owner};
 	return s && e->owner;
 }
 
-static int remove_volume(struct ctx *c, const struct journal_entry *e, const char *why,
+static int remove_volume(struct engine *c, const struct journal_entry *e, const char *why,
 			 struct lv_error *err)
 {
 	struct storage_vol v;
@@ -149,7 +150,7 @@ static int remove_volume(struct ctx *c, const struct journal_entry *e, const cha
 	return 0;
 }
 
-static int remove_temp(struct ctx *c, const char *temp, struct lv_error *err)
+static int remove_temp(struct engine *c, const char *temp, struct lv_error *err)
 {
 	if (unlink(temp) < 0) {
 		if (errno == ENOENT)
@@ -162,7 +163,7 @@ static int remove_temp(struct ctx *c, const char *temp, struct lv_error *err)
 
 /* A bridge made by `ip link add` and killed before its alias was set has
  * none; the plan only makes a bridge that did not exist, so it is ours. */
-static int remove_bridge(struct ctx *c, const char *name, struct lv_error *err)
+static int remove_bridge(struct engine *c, const char *name, struct lv_error *err)
 {
 	char alias[128];
 	_cleanup_free_ char *mine = xasprintf("labvirt:%s", c->lab->name);
@@ -179,7 +180,7 @@ static int remove_bridge(struct ctx *c, const char *name, struct lv_error *err)
  * so perhaps never made): removed when it is still an empty directory of
  * this user's. One with anything in it stays: the volumes in it are kept or
  * removed on their own, and an empty directory is no harm where rmdir fails. */
-static void remove_dir(struct ctx *c, const char *dir)
+static void remove_dir(struct engine *c, const char *dir)
 {
 	struct stat st;
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
@@ -194,7 +195,7 @@ static void remove_dir(struct ctx *c, const char *dir)
 /* A start the interrupted run asked for may still be under way in the
  * daemon (the domain paused while QEMU starts): wait for it to end, so that
  * the plan sees the domain as it will be. */
-static void wait_started(struct ctx *c, const char *name)
+static void wait_started(struct engine *c, const char *name)
 {
 	struct timespec tick = {0, 100 * 1000000L};
 	struct inv_domain d;
@@ -214,7 +215,7 @@ static void wait_started(struct ctx *c, const char *name)
 /* What a step that began and did not finish can leave half-made. A domain
  * defined or started, a network defined: libvirt made them whole, and they
  * carry the lab's name; `up` goes on from them, `destroy` removes them. */
-static int recover_begun(struct ctx *c, const struct journal_entry *e, struct lv_error *err)
+static int recover_begun(struct engine *c, const struct journal_entry *e, struct lv_error *err)
 {
 	switch (e->kind) {
 	case JOURNAL_VOLUME:
@@ -256,7 +257,7 @@ static bool layout_has_volume(const struct lab *lab, const char *path)
 /* `destroy` of the whole lab: what the journal names and the layout no
  * longer has (the layout changed after the interrupted run). The domains
  * go first, the volumes they use after. */
-static int remove_named(struct ctx *c, const struct journal_entry *e, enum journal_kind pass,
+static int remove_named(struct engine *c, const struct journal_entry *e, enum journal_kind pass,
 			struct lv_error *err)
 {
 	struct inv_domain d;
@@ -281,7 +282,7 @@ static int remove_named(struct ctx *c, const struct journal_entry *e, enum journ
 }
 
 /* The journal an interrupted run left: 1 and *j filled, or 0 when none. */
-static int journal_load(struct ctx *c, struct journal *j, struct lv_error *err)
+static int journal_load(struct engine *c, struct journal *j, struct lv_error *err)
 {
 	_cleanup_free_ char *name = journal_file(c), *text = NULL;
 	_cleanup_free_ char *where = xasprintf("%s/%s", c->state_dir, name);
@@ -305,7 +306,7 @@ static size_t open_steps(const struct journal *j)
 	return open;
 }
 
-int intent_pending(struct ctx *c, int *ret_pid, size_t *ret_open, struct lv_error *err)
+int intent_pending(struct engine *c, int *ret_pid, size_t *ret_open, struct lv_error *err)
 {
 	_cleanup_(journal_clearp) struct journal j = {0};
 	int rc = journal_load(c, &j, err);
@@ -316,7 +317,8 @@ int intent_pending(struct ctx *c, int *ret_pid, size_t *ret_open, struct lv_erro
 	return rc;
 }
 
-int intent_recover(struct ctx *c, bool everything, struct journal *ret_left, struct lv_error *err)
+int intent_recover(struct engine *c, bool everything, struct journal *ret_left,
+		   struct lv_error *err)
 {
 	_cleanup_(journal_clearp) struct journal j = {0};
 	int rc = journal_load(c, &j, err);
@@ -341,7 +343,7 @@ int intent_recover(struct ctx *c, bool everything, struct journal *ret_left, str
 	return intent_recover_dirs(c, &j, err);
 }
 
-int intent_recover_dirs(struct ctx *c, const struct journal *left, struct lv_error *err)
+int intent_recover_dirs(struct engine *c, const struct journal *left, struct lv_error *err)
 {
 	if (!left->lab)
 		return 0;

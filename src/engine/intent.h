@@ -6,19 +6,19 @@
 
 #include <pthread.h>
 
-#include "cmd.h"
+#include "engine.h"
 #include "journal.h"
 
 /* The journal of this run. Entries are never renumbered: undone ones are
  * only marked and left out of the file. */
 struct intent {
-	struct ctx *c;
+	struct engine *c;
 	struct journal j;
 	bool *undone;         /* [j.cap] */
 	pthread_mutex_t lock; /* the workers of apply.c record side by side */
 };
 
-void intent_init(struct intent *in, struct ctx *c);
+void intent_init(struct intent *in, struct engine *c);
 void intent_clear(struct intent *in);
 /* Records, durably, that e is about to be made; *ret_id names it after. */
 int intent_begin(struct intent *in, const struct journal_entry *e, size_t *ret_id,
@@ -42,14 +42,15 @@ int intent_finish(struct intent *in, bool failed, struct lv_error *err);
  * With ret_left (`destroy`), those last two are left to
  * intent_recover_dirs(ret_left), once the caller has removed the volumes in
  * them. Prints each removal on c->out. */
-int intent_recover(struct ctx *c, bool everything, struct journal *ret_left, struct lv_error *err);
+int intent_recover(struct engine *c, bool everything, struct journal *ret_left,
+		   struct lv_error *err);
 /* After intent_recover(..., left, ...): removes the storage directories the
  * journal in left names that are empty (rmdir: never a non-empty one), then
  * the journal. Nothing when there was no journal. */
-int intent_recover_dirs(struct ctx *c, const struct journal *left, struct lv_error *err);
+int intent_recover_dirs(struct engine *c, const struct journal *left, struct lv_error *err);
 
 /* For `plan`: whether an interrupted run left a journal (1) or not (0), with
  * its pid and how many of its steps did not finish. */
-int intent_pending(struct ctx *c, int *ret_pid, size_t *ret_open, struct lv_error *err);
+int intent_pending(struct engine *c, int *ret_pid, size_t *ret_open, struct lv_error *err);
 
 #endif
