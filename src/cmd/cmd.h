@@ -70,6 +70,16 @@ int fetch_images(struct ctx *c, const bool *selected, bool all, struct lv_error 
 /* The same for the guests named (all when none): `up`'s first phase. */
 int fetch_selected(struct ctx *c, int argc, char **argv, struct lv_error *err);
 
+/* The test hooks of `up`, read once from the environment (hooks_env.c):
+ * LABVIRT_FAIL_STEP, LABVIRT_PAUSE_STEP and LABVIRT_PAUSE_FILE,
+ * LABVIRT_TRACE_FILE, LABVIRT_KILL_STEP and LABVIRT_KILL_AT. Returns the hooks
+ * for struct engine, kept in *env, or NULL when none is set. */
+struct env_hooks {
+	const char *fail_step, *pause_step, *pause_file, *trace_file, *kill_step, *kill_at;
+	struct engine_hooks hooks;
+};
+const struct engine_hooks *env_hooks_read(struct env_hooks *env);
+
 int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_plan(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_status(struct ctx *c, int argc, char **argv, struct lv_error *err);

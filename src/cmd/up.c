@@ -81,7 +81,9 @@ int cmd_up(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (first < 0 || ctx_load(c, err) < 0 || ctx_lock(c, "up", &lock, err) < 0 ||
 	    ctx_connect(c, err) < 0)
 		return -1;
+	struct env_hooks env;
 	struct engine eng = ctx_engine(c);
+	eng.hooks = env_hooks_read(&env);
 	if (intent_recover(&eng, false, NULL, err) < 0 ||
 	    fetch_selected(c, argc - first, argv + first, err) < 0 ||
 	    make_plan(c, argc - first, argv + first, &p, err) < 0)

@@ -120,22 +120,22 @@ static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
 	struct journal_entry e;
 	step_entry(r, s, &e, owned);
 	int rc = 0;
-	hook_pause(r->c->errout, e.step);
-	hook_trace(e.step);
-	if (hook_fail(e.step))
+	hook_pause(r->c->hooks, r->c->errout, e.step);
+	hook_trace(r->c->hooks, e.step);
+	if (hook_fail(r->c->hooks, e.step))
 		rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
 	if (rc == 0 && e.temp) /* a dir storage's volume: its directory first */
 		rc = make_dir(r, e.name, err);
 	if (rc == 0 && has_entry(s))
 		rc = intent_begin(&r->intent, &e, &u->entry, err);
 	if (rc == 0) {
-		hook_kill(e.step, HOOK_BEFORE, NULL, NULL);
+		hook_kill(r->c->hooks, e.step, HOOK_BEFORE, NULL, NULL);
 		if (e.kind == JOURNAL_VOLUME)
-			hook_kill(e.step, HOOK_DURING, e.temp, e.name);
+			hook_kill(r->c->hooks, e.step, HOOK_DURING, e.temp, e.name);
 		rc = do_step(r, s, u, err);
 	}
 	if (rc == 0)
-		hook_kill(e.step, HOOK_AFTER, NULL, NULL);
+		hook_kill(r->c->hooks, e.step, HOOK_AFTER, NULL, NULL);
 	if (rc == 0 && u->entry != NO_ENTRY && !e.prepare &&
 	    intent_done(&r->intent, u->entry, err) < 0) {
 		undo_step(r, u); /* not recorded as done: not kept either */
@@ -332,16 +332,16 @@ static int prepare_phase(struct run *r, bool *done, struct lv_error *err)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (rc == 0 && n) {
-		hook_pause(r->c->errout, "prepare disks");
-		if (hook_fail("prepare disks"))
+		hook_pause(r->c->hooks, r->c->errout, "prepare disks");
+		if (hook_fail(r->c->hooks, "prepare disks"))
 			rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
 		if (rc == 0)
-			hook_kill("prepare disks", HOOK_BEFORE, NULL, NULL);
+			hook_kill(r->c->hooks, "prepare disks", HOOK_BEFORE, NULL, NULL);
 		if (rc == 0)
 			rc = prepare_disks(disks, n, engine_accel(r->c) == ACCEL_TCG,
-					   hook_kill_callback("prepare disks"), err);
+					   hook_kill_callback(r->c->hooks, "prepare disks"), err);
 		if (rc == 0) /* prepared, not yet recorded as done */
-			hook_kill("prepare disks", HOOK_AFTER, NULL, NULL);
+			hook_kill(r->c->hooks, "prepare disks", HOOK_AFTER, NULL, NULL);
 	}
 	/* Now the new volumes are complete; before, the next run remakes them. */
 	for (size_t i = 0; i < r->n_undo && rc == 0; i++)
@@ -629,7 +629,7 @@ static int make_one_dir(struct run *r, size_t k, struct lv_error *err)
 		size_t id = NO_ENTRY;
 		rc = intent_begin(&r->intent, &e, &id, err);
 		if (rc == 0)
-			hook_kill(step, HOOK_BEFORE, NULL, NULL);
+			hook_kill(r->c->hooks, step, HOOK_BEFORE, NULL, NULL);
 		/* Traversable by the hypervisor's user, not listable by others. */
 		if (rc == 0 && mkdir(dir, 0711) < 0) {
 			int errnum = errno;
@@ -639,7 +639,7 @@ static int make_one_dir(struct run *r, size_t k, struct lv_error *err)
 						   "cannot create storage directory '%s'", dir);
 		} else if (rc == 0) {
 			r->dir_entry[k] = id;
-			hook_kill(step, HOOK_AFTER, NULL, NULL);
+			hook_kill(r->c->hooks, step, HOOK_AFTER, NULL, NULL);
 			rc = intent_done(&r->intent, id, err);
 			if (rc < 0 && rmdir(dir) == 0) { /* not recorded as done: not kept */
 				intent_undone(&r->intent, id);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "hooks.h"
 #include "plan.h"
 #include "virt.h"
 
@@ -14,6 +15,7 @@ struct engine {
 	struct virt *virt;
 	const char *state_dir; /* the intent journal's directory */
 	FILE *out, *errout;
+	const struct engine_hooks *hooks; /* test hooks, or NULL */
 };
 
 /* efidisk0's file is libvirt's <nvram>, made by libvirt from OVMF's template at the

@@ -1,5 +1,7 @@
-/* hooks.h - test hooks of `up`, read from the environment, that make a step
- * (named as `plan` prints it) fail, pause or die. Unset, they do nothing. */
+/* hooks.h - the engine's test hooks: what a test injects (struct engine's
+ * hooks) to make a step, named as `plan` prints it, fail, pause, trace or
+ * die. The engine calls them through hook_*(); with none, it runs as if they
+ * were not there. `up` reads them from the environment (src/cmd/hooks_env.c). */
 #ifndef HOOKS_H
 #define HOOKS_H
 
@@ -7,27 +9,55 @@
 
 #include "lv.h"
 
-/* LABVIRT_FAIL_STEP=STEP: the step fails ("injected fault"). */
-bool hook_fail(const char *step);
-
-/* LABVIRT_PAUSE_STEP=STEP and LABVIRT_PAUSE_FILE=F: before the step, says so
- * on errout and waits until F exists (a test stops the daemon meanwhile). */
-void hook_pause(FILE *errout, const char *step);
-/* LABVIRT_TRACE_FILE: appends "SECONDS STEP" (CLOCK_MONOTONIC) as each step begins,
- * so that a test sees the order and spacing of the steps the workers ran. */
-void hook_trace(const char *step);
-
-/* LABVIRT_KILL_STEP=STEP and LABVIRT_KILL_AT=before|during|after (default
- * after): labvirt raises SIGKILL on itself there. "during", with path1 (a dir
- * volume's temporary name): once the volume is complete under that name, just
- * before its rename; with only path2 (a volume's final name): in a thread, as
- * soon as it exists while the step goes on; with no path it is "before". */
+/* Where in a step a kill happens. "during", with path1 (a dir volume's
+ * temporary name): once the volume is complete under that name, just before
+ * its rename; with only path2 (a volume's final name): as soon as it exists
+ * while the step goes on; with no path it is "before". */
 enum hook_when { HOOK_BEFORE, HOOK_DURING, HOOK_AFTER };
-void hook_kill(const char *step, enum hook_when when, const char *path1, const char *path2);
 
-/* For a step that calls back in its middle (the preparation, once the first
- * disk is written): with LABVIRT_KILL_AT=during, a callback that raises
- * SIGKILL; otherwise NULL. */
-void (*hook_kill_callback(const char *step))(void);
+struct engine_hooks {
+	/* Whether the step fails ("injected fault"). */
+	bool (*fail)(void *ctx, const char *step);
+	/* Before the step: may wait, saying so on errout (a test stops the daemon meanwhile). */
+	void (*pause)(void *ctx, FILE *errout, const char *step);
+	/* As each step begins: the order and spacing of the steps the workers ran. */
+	void (*trace)(void *ctx, const char *step);
+	/* At when in the step: may end the process. */
+	void (*kill)(void *ctx, const char *step, enum hook_when when, const char *path1,
+		     const char *path2);
+	/* For a step that calls back in its middle (the preparation, once the first
+	 * disk is written): a callback that may end the process, or NULL. */
+	void (*(*kill_callback)(void *ctx, const char *step))(void);
+	void *ctx;
+};
+
+static inline bool hook_fail(const struct engine_hooks *h, const char *step)
+{
+	return h && h->fail && h->fail(h->ctx, step);
+}
+
+static inline void hook_pause(const struct engine_hooks *h, FILE *errout, const char *step)
+{
+	if (h && h->pause)
+		h->pause(h->ctx, errout, step);
+}
+
+static inline void hook_trace(const struct engine_hooks *h, const char *step)
+{
+	if (h && h->trace)
+		h->trace(h->ctx, step);
+}
+
+static inline void hook_kill(const struct engine_hooks *h, const char *step, enum hook_when when,
+			     const char *path1, const char *path2)
+{
+	if (h && h->kill)
+		h->kill(h->ctx, step, when, path1, path2);
+}
+
+static inline void (*hook_kill_callback(const struct engine_hooks *h, const char *step))(void)
+{
+	return h && h->kill_callback ? h->kill_callback(h->ctx, step) : NULL;
+}
 
 #endif
