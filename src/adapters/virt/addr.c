@@ -125,7 +125,7 @@ int virt_domain_addresses(struct virt *v, const char *name, const struct virt_do
 	struct virt_dom_info read;
 	if ((!known || known->agent_channel || !v->local) &&
 	    !(dom = virDomainLookupByName(v->conn, name)))
-		return vfail(err, "cannot look up domain '%s'", name);
+		return virt_fail(err, "cannot look up domain '%s'", name);
 	if (!known) {
 		if (virt_live_info(dom, name, &read, err) < 0)
 			return -1;
@@ -175,7 +175,7 @@ int virt_watch_agents(struct virt *v, struct virt_watch **ret, struct lv_error *
 						 VIR_DOMAIN_EVENT_CALLBACK(on_agent), &w->w, NULL);
 	if (w->id < 0) {
 		free(w);
-		return vfail(err, "cannot watch guest agent events");
+		return virt_fail(err, "cannot watch guest agent events");
 	}
 	*ret = w;
 	return 0;

@@ -156,7 +156,7 @@ static int open_uri(const char *uri, bool events, virConnectPtr *ret, bool *ret_
 		event_loop_want();
 	*ret = virConnectOpen(uri);
 	if (!*ret) {
-		vfail(err, "cannot connect to '%s'", uri);
+		virt_fail(err, "cannot connect to '%s'", uri);
 		if (events)
 			event_loop_release();
 		return -1;
@@ -276,7 +276,7 @@ int virt_machine_types(struct virt *v, char ***ret, size_t *ret_n, struct lv_err
 {
 	_cleanup_free_ char *caps = virConnectGetCapabilities(v->conn);
 	if (!caps)
-		return vfail(err, "cannot read the host's capabilities");
+		return virt_fail(err, "cannot read the host's capabilities");
 	_cleanup_doc_ xmlDocPtr doc = parse_xml(caps);
 	char **list = NULL;
 	size_t n = 0;

@@ -126,10 +126,10 @@ static int console_attach(struct virt *v, const char *name, struct console *c, s
 {
 	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
 	if (!dom)
-		return vfail(err, "cannot find domain '%s'", name);
+		return virt_fail(err, "cannot find domain '%s'", name);
 	c->st = virStreamNew(v->conn, VIR_STREAM_NONBLOCK);
 	if (!c->st || virDomainOpenConsole(dom, NULL, c->st, VIR_DOMAIN_CONSOLE_FORCE) < 0)
-		return vfail(err, "cannot open the console of '%s'", name);
+		return virt_fail(err, "cannot open the console of '%s'", name);
 	return 0;
 }
 

@@ -87,9 +87,9 @@ int virt_domain_define(struct virt *v, const char *xml, bool autostart, struct l
 	_cleanup_dom_ virDomainPtr dom =
 	    virDomainDefineXMLFlags(v->conn, with_pw ? with_pw : xml, VIR_DOMAIN_DEFINE_VALIDATE);
 	if (!dom)
-		return vfail(err, "define");
+		return virt_fail(err, "define");
 	if (autostart && virDomainSetAutostart(dom, 1) < 0)
-		return vfail(err, "set autostart");
+		return virt_fail(err, "set autostart");
 	return 0;
 }
 
@@ -99,7 +99,7 @@ int virt_domain_xml(struct virt *v, const char *name, char **ret_xml, struct lv_
 	char *xml =
 	    dom ? virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE) : NULL;
 	if (!xml)
-		return vfail(err, "cannot read domain '%s'", name);
+		return virt_fail(err, "cannot read domain '%s'", name);
 	*ret_xml = xml;
 	return 0;
 }
@@ -107,7 +107,7 @@ int virt_domain_xml(struct virt *v, const char *name, char **ret_xml, struct lv_
 #define WITH_DOMAIN(name, call, what)                                                              \
 	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);                     \
 	if (!dom || (call) < 0)                                                                    \
-		return vfail(err, what);                                                           \
+		return virt_fail(err, what);                                                       \
 	return 0
 
 int virt_domain_undefine(struct virt *v, const char *name, bool keep_nvram, struct lv_error *err)
@@ -117,13 +117,13 @@ int virt_domain_undefine(struct virt *v, const char *name, bool keep_nvram, stru
 	unsigned all = basic | nvram | VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
 	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
 	if (!dom)
-		return vfail(err, "undefine");
+		return virt_fail(err, "undefine");
 	if (virDomainUndefineFlags(dom, all) == 0)
 		return 0;
 	/* Drivers without NVRAM or checkpoints (the test driver) refuse those flags. */
 	virErrorPtr e = virGetLastError();
 	if (!e || e->code != VIR_ERR_INVALID_ARG || virDomainUndefineFlags(dom, basic) < 0)
-		return vfail(err, "undefine");
+		return virt_fail(err, "undefine");
 	return 0;
 }
 
@@ -147,7 +147,7 @@ int virt_domain_poweroff(struct virt *v, const char *name, struct lv_error *err)
 	int state, reason;
 	if (dom && virDomainGetState(dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_SHUTOFF)
 		return 0;
-	return vfail(err, "power off");
+	return virt_fail(err, "power off");
 }
 
 int virt_waiter_wake(virConnectPtr c, virDomainPtr d, int event, int detail, void *opaque)
@@ -183,7 +183,7 @@ int virt_domains_wait_off(struct virt *v, char **names, size_t n, int timeout_ms
 	    virConnectDomainEventRegisterAny(v->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 					     VIR_DOMAIN_EVENT_CALLBACK(virt_waiter_wake), &w, NULL);
 	if (id < 0)
-		return vfail(err, "cannot watch domain events");
+		return virt_fail(err, "cannot watch domain events");
 	struct timespec deadline = deadline_in(timeout_ms);
 	pthread_mutex_lock(&w.lock);
 	for (;;) {
@@ -216,7 +216,7 @@ int virt_domain_graphics(struct virt *v, const char *name, struct virt_graphics 
 	__attribute__((cleanup(wipe_freep))) char *xml =
 	    dom ? virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE) : NULL;
 	if (!xml)
-		return vfail(err, "cannot read domain '%s'", name);
+		return virt_fail(err, "cannot read domain '%s'", name);
 	_cleanup_doc_ xmlDocPtr doc = parse_xml(xml);
 	xmlNodePtr devices = doc ? child(xmlDocGetRootElement(doc), "devices") : NULL;
 	xmlNodePtr g = child(devices, "graphics");

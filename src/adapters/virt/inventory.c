@@ -68,11 +68,11 @@ int virt_domain_query(struct virt *v, const char *lab, const char *name, struct 
 		virErrorPtr e = virGetLastError();
 		if (e && e->code == VIR_ERR_NO_DOMAIN)
 			return 0;
-		return vfail(err, "cannot look up domain '%s'", name);
+		return virt_fail(err, "cannot look up domain '%s'", name);
 	}
 	int state, reason;
 	if (virDomainGetState(dom, &state, &reason, 0) < 0)
-		return vfail(err, "cannot read the state of domain '%s'", name);
+		return virt_fail(err, "cannot read the state of domain '%s'", name);
 	ret->state = map_state(state);
 	ret->persistent = virDomainIsPersistent(dom) == 1;
 	read_owner(dom, lab, ret);
@@ -88,7 +88,7 @@ static int network_query(struct virt *v, const char *name, struct inv_bridge *re
 		virErrorPtr e = virGetLastError();
 		if (e && e->code == VIR_ERR_NO_NETWORK)
 			return 0;
-		return vfail(err, "cannot look up network '%s'", name);
+		return virt_fail(err, "cannot look up network '%s'", name);
 	}
 	ret->exists = true;
 	ret->active = virNetworkIsActive(net) == 1;
@@ -139,7 +139,7 @@ int virt_live_info(virDomainPtr dom, const char *name, struct virt_dom_info *ret
 	_cleanup_doc_ xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root)
-		return vfail(err, "cannot read domain '%s'", name);
+		return virt_fail(err, "cannot read domain '%s'", name);
 	live_from(root, ret);
 	return 0;
 }
@@ -197,7 +197,7 @@ static int domains_query(struct virt *v, const struct lab *lab, struct inv_domai
 	_cleanup_dom_list_ virDomainPtr *all = NULL, *transient = NULL;
 	if (virConnectListAllDomains(v->conn, &all, 0) < 0 ||
 	    virConnectListAllDomains(v->conn, &transient, VIR_CONNECT_LIST_DOMAINS_TRANSIENT) < 0)
-		return vfail(err, "cannot list the domains");
+		return virt_fail(err, "cannot list the domains");
 	_cleanup_free_ virDomainPtr *mine = xcalloc(lab->n_guests + 1, sizeof(virDomainPtr));
 	size_t n = 0;
 	for (size_t i = 0; i < lab->n_guests; i++) {
@@ -222,8 +222,8 @@ static int domains_query(struct virt *v, const struct lab *lab, struct inv_domai
 		/* A driver without the stats call: one state call per domain. */
 		if (state < 0 && virDomainGetState(d, &state, &reason, 0) < 0) {
 			virDomainStatsRecordListFree(stats);
-			return vfail(err, "cannot read the state of domain '%s'",
-				     lab->guests[i].name);
+			return virt_fail(err, "cannot read the state of domain '%s'",
+					 lab->guests[i].name);
 		}
 		doms[i].state = map_state(state);
 		doms[i].persistent = !find_domain(transient, lab->guests[i].name);
@@ -263,7 +263,7 @@ int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struc
 {
 	_cleanup_dom_list_ virDomainPtr *active = NULL;
 	if (virConnectListAllDomains(v->conn, &active, VIR_CONNECT_LIST_DOMAINS_ACTIVE) < 0)
-		return vfail(err, "cannot list the running domains");
+		return virt_fail(err, "cannot list the running domains");
 	for (size_t i = 0; i < lab->n_guests; i++)
 		ret_running[i] = find_domain(active, lab->guests[i].name) != NULL;
 	return 0;

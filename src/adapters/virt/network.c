@@ -5,10 +5,10 @@ int virt_network_create(struct virt *v, const char *xml, struct lv_error *err)
 {
 	_cleanup_net_ virNetworkPtr net = virNetworkDefineXML(v->conn, xml);
 	if (!net)
-		return vfail(err, "define network");
+		return virt_fail(err, "define network");
 	if (virNetworkCreate(net) < 0 || virNetworkSetAutostart(net, 1) < 0) {
 		struct lv_error keep;
-		vfail(&keep, "start network");
+		virt_fail(&keep, "start network");
 		if (virNetworkIsActive(net) == 1)
 			virNetworkDestroy(net);
 		virNetworkUndefine(net);
@@ -23,7 +23,7 @@ int virt_network_start(struct virt *v, const char *name, struct lv_error *err)
 {
 	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, name);
 	if (!net || virNetworkCreate(net) < 0)
-		return vfail(err, "start network");
+		return virt_fail(err, "start network");
 	return 0;
 }
 
@@ -31,10 +31,10 @@ int virt_network_remove(struct virt *v, const char *name, struct lv_error *err)
 {
 	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, name);
 	if (!net)
-		return vfail(err, "look up network");
+		return virt_fail(err, "look up network");
 	if (virNetworkIsActive(net) == 1 && virNetworkDestroy(net) < 0)
-		return vfail(err, "stop network");
+		return virt_fail(err, "stop network");
 	if (virNetworkIsPersistent(net) == 1 && virNetworkUndefine(net) < 0)
-		return vfail(err, "undefine network");
+		return virt_fail(err, "undefine network");
 	return 0;
 }

@@ -38,9 +38,10 @@ struct virt {
 /* Frees the lease cache (addr.c). */
 void virt_leases_free(struct virt *v);
 
-static inline int vfail(struct lv_error *err, const char *fmt, ...)
+/* Fails with the context fmt gives and libvirt's last message. */
+static inline int virt_fail(struct lv_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static inline int vfail(struct lv_error *err, const char *fmt, ...)
+static inline int virt_fail(struct lv_error *err, const char *fmt, ...)
 {
 	char ctx[512];
 	va_list ap;
