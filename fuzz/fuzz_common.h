@@ -6,10 +6,10 @@
 #define FUZZ_COMMON_H
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FUZZ_SEP "\n%%\n"
