@@ -1,6 +1,7 @@
 /* fuzz_common.h - turns one fuzz input into a lab folder on a tmpfs: the input
- * is split at lines "%%" into lab.cfg and up to three guest files (a.conf,
- * b.conf, 100.conf); without a separator it is one guest under a fixed lab.cfg. */
+ * is split at lines "%%" into lab.cfg and up to five guest files (VMs a.conf,
+ * b.conf, 100.conf; containers lxc/200.conf, lxc/201.conf); without a separator
+ * it is one guest under a fixed lab.cfg. */
 #ifndef FUZZ_COMMON_H
 #define FUZZ_COMMON_H
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FUZZ_SEP "\n%%\n"
@@ -19,7 +21,8 @@ static const char fuzz_default_cfg[] = "lab: fz\n"
 				       "\tmode nat\n"
 				       "\taddress 10.10.10.1/24\n";
 
-static const char *const fuzz_guest_files[] = {"a.conf", "b.conf", "100.conf"};
+static const char *const fuzz_guest_files[] = {"a.conf", "b.conf", "100.conf", "lxc/200.conf",
+					       "lxc/201.conf"};
 
 static void fuzz_write(const char *dir, const char *name, const uint8_t *data, size_t len)
 {
@@ -52,11 +55,14 @@ static char fuzz_dir[64];
 static void fuzz_lab_dir_remove(void)
 {
 	char path[4096];
-	const char *files[] = {"lab.cfg", "a.conf", "b.conf", "100.conf"};
-	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		snprintf(path, sizeof(path), "%s/%s", fuzz_dir, files[i]);
+	snprintf(path, sizeof(path), "%s/lab.cfg", fuzz_dir);
+	unlink(path);
+	for (size_t i = 0; i < sizeof(fuzz_guest_files) / sizeof(*fuzz_guest_files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", fuzz_dir, fuzz_guest_files[i]);
 		unlink(path);
 	}
+	snprintf(path, sizeof(path), "%s/lxc", fuzz_dir);
+	rmdir(path);
 	rmdir(fuzz_dir);
 }
 
@@ -66,6 +72,10 @@ static const char *fuzz_lab_dir(void)
 	if (!fuzz_dir[0]) {
 		snprintf(fuzz_dir, sizeof(fuzz_dir), "/dev/shm/labvirt-fuzz.XXXXXX");
 		if (!mkdtemp(fuzz_dir))
+			abort();
+		char lxc[4096];
+		snprintf(lxc, sizeof(lxc), "%s/lxc", fuzz_dir);
+		if (mkdir(lxc, 0700) < 0)
 			abort();
 		atexit(fuzz_lab_dir_remove);
 	}

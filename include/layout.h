@@ -1,5 +1,6 @@
 /* layout.h - the lab as read from its folder: domains/<guest>.conf files in
- * Proxmox's qemu-server syntax and domains/lab.cfg in storage.cfg's stanza
+ * Proxmox's qemu-server syntax (VMs, also in qemu-server/), lxc/<ct>.conf in
+ * pve-container's syntax (containers) and domains/lab.cfg in storage.cfg's stanza
  * syntax. Pure: parsing and validation read the layout files and nothing else. */
 #ifndef LAYOUT_H
 #define LAYOUT_H
@@ -21,7 +22,11 @@ enum lab_bridge_mode {
  * an error for a guest that uses it. */
 enum lab_storage_type { STORAGE_DIR, STORAGE_LVMTHIN, STORAGE_OTHER };
 
-enum lab_bus { BUS_VIRTIO, BUS_SCSI, BUS_SATA, BUS_IDE };
+/* BUS_MP: a container's rootfs (index -1) or mpN (index N), mounted at mp. */
+enum lab_bus { BUS_VIRTIO, BUS_SCSI, BUS_SATA, BUS_IDE, BUS_MP };
+
+/* A VM (qemu-server/, QEMU) or a container (lxc/, libvirt's LXC driver). */
+enum lab_kind { KIND_VM, KIND_CT };
 
 enum lab_media { MEDIA_DISK, MEDIA_CDROM };
 
@@ -92,6 +97,13 @@ struct lab_disk {
 	char *aio, *serial, *wwn, *detect_zeroes, *rerror, *werror;
 	int queues;
 	uint64_t iops[6], mbps[6]; /* iops, iops_rd, iops_wr, *_max; mbps likewise, in bytes/s */
+	/* a container's rootfs and mpN */
+	char *mp;           /* where it is mounted in the container ("/" for rootfs) */
+	bool bind;          /* a host folder (path) bind-mounted, not a volume */
+	bool subvol;        /* a folder volume (STORAGE:0 on dir, subvol-ID-disk-N) */
+	bool acl_set, acl;  /* acl= given, and its value */
+	bool quota;         /* quota=1 */
+	char *mountoptions; /* "noatime;nosuid" */
 	int line;
 };
 
@@ -107,6 +119,10 @@ struct lab_net {
 	int queues, mtu, tag; /* 0: none */
 	double rate;          /* MB/s, 0: none */
 	char *trunks;         /* "10;20-30" */
+	/* a container's netN */
+	char *name;      /* name=eth0: the device inside the container */
+	char *ip, *gw;   /* ip=CIDR|dhcp|manual, gw= */
+	char *ip6, *gw6; /* ip6=CIDR|auto|dhcp|manual, gw6= */
 	int line;
 };
 
@@ -186,10 +202,36 @@ struct lab_smbios {
 	char *family, *manufacturer, *product, *serial, *sku, *version;
 };
 
+/* What only a container has (lxc/VMID.conf). Its rootfs and mpN are disks on
+ * BUS_MP, its netN nets with name/ip/gw; nameserver and searchdomain are the
+ * guest's ci.nameserver and ci.searchdomain, as for a VM's cloud-init. */
+struct lab_ct {
+	uint64_t swap_mib; /* swap: (Proxmox's default 512) */
+	bool unprivileged;
+	bool nesting, keyctl, fuse, mknod, force_rw_sys; /* features: */
+	char *mount_fs;                                  /* features: mount=nfs;cifs */
+	char *cmode;                                     /* tty (default), console, shell */
+	bool console;                                    /* console: (default 1) */
+	int tty;                                         /* tty: (default 2) */
+	char *timezone;
+	char *entrypoint;     /* entrypoint: (default /sbin/init) */
+	char *env;            /* env: NAME=VALUE joined by NUL in Proxmox; here by '\0' */
+	char *ostemplate;     /* labvirt-only: STORAGE:vztmpl/FILE, a path, or an image name */
+	char *template_path;  /* where ostemplate resolves to, NULL for a catalogue image */
+	char *template_image; /* ostemplate names this catalogue image, or NULL */
+	char *password;       /* labvirt-only, pct create --password */
+	char *ssh_keys;       /* labvirt-only ssh-public-keys: FILE, its keys read */
+	char *devs[256];      /* devN as written (host-bound) */
+	char *raw_lxc;        /* the first lxc.* key (host-bound), or NULL */
+	int raw_lxc_line;
+};
+
 struct lab_guest {
-	char *name; /* `name:` (Proxmox's rule) or the file's stem */
-	char *file; /* path of its .conf, for messages */
-	int vmid;   /* the file's stem when numeric (Proxmox style), else 0 */
+	enum lab_kind kind;
+	struct lab_ct *ct; /* KIND_CT only */
+	char *name;        /* `name:` (a CT's `hostname:`; Proxmox's rule) or the file's stem */
+	char *file;        /* path of its .conf, for messages */
+	int vmid;          /* the file's stem when numeric (Proxmox style), else 0 */
 	int cores, sockets;
 	uint64_t memory_mib;
 	char *ostype;
@@ -278,6 +320,9 @@ static inline void lab_freep(struct lab **lab)
 	lab_free(*lab);
 }
 #define _cleanup_lab_ _cleanup_(lab_freep)
+
+/* Frees what guest g holds (not g itself: it lives in lab->guests). */
+void lab_guest_free(struct lab_guest *g);
 
 struct lab_guest *lab_find_guest(const struct lab *lab, const char *name);
 struct lab_storage *lab_find_storage(const struct lab *lab, const char *id);

@@ -84,6 +84,7 @@ static inline void closep(int *fd)
 
 bool streq(const char *a, const char *b);
 bool startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
 /* A DNS label: 1-63 of [a-z0-9-], not starting or ending with '-'. */
 bool lv_is_dns_label(const char *s);
 /* Reads a whole file; returns NULL with errno set on failure. */

@@ -30,6 +30,8 @@ for file in "$1"/*/expected/*.xml; do
 	case "$(basename "$file")" in
 	network-*.xml) continue ;;
 	esac
+	# containers: defined on a real LXC driver by tests/ct-define.sh
+	grep -q '^<domain type="lxc">' "$file" && continue
 	name=$(sed -n 's:^  <name>\(.*\)</name>$:\1:p' "$file")
 	if out=$(virsh -q -c "$uri" define "$file" 2>&1) &&
 		out=$(virsh -q -c "$uri" undefine --nvram "$name" 2>&1); then

@@ -190,7 +190,7 @@ static void dump_net(FILE *f, const struct lab_guest *g, const struct lab_net *n
 static void dump_disk(FILE *f, const struct lab *lab, const struct lab_guest *g,
 		      const struct lab_disk *d)
 {
-	static const char *const buses[] = {"virtio", "scsi", "sata", "ide"};
+	static const char *const buses[] = {"virtio", "scsi", "sata", "ide", "mp"};
 	_cleanup_free_ char *volume_name = lab_volume_name(lab, g, d);
 	_cleanup_free_ char *disk_path = lab_disk_path(lab, g, d);
 	const char *p = g->name, *k = d->key;
@@ -213,6 +213,48 @@ static void dump_disk(FILE *f, const struct lab *lab, const struct lab_guest *g,
 	fprintf(f, "guest.%s.%s.line=%d\n", p, k, d->line);
 	fprintf(f, "guest.%s.%s.volume_name=%s\n", p, k, str(volume_name));
 	fprintf(f, "guest.%s.%s.disk_path=%s\n", p, k, str(disk_path));
+	if (d->bus != BUS_MP)
+		return;
+	fprintf(f, "guest.%s.%s.mp=%s\n", p, k, str(d->mp));
+	fprintf(f, "guest.%s.%s.bind=%d subvol=%d named=%d\n", p, k, d->bind, d->subvol, d->named);
+	fprintf(f, "guest.%s.%s.acl=%s quota=%d backup=%d replicate=%d shared=%d\n", p, k,
+		d->acl_set ? (d->acl ? "1" : "0") : "-", d->quota, !d->no_backup, !d->no_replicate,
+		d->shared);
+	fprintf(f, "guest.%s.%s.mountoptions=%s\n", p, k, str(d->mountoptions));
+}
+
+/* A container's own fields (VMs have none: their dumps stay as they were). */
+static void dump_ct(FILE *f, const struct lab_guest *g)
+{
+	const struct lab_ct *ct = g->ct;
+	const char *p = g->name;
+	if (g->kind != KIND_CT)
+		return;
+	fprintf(f, "guest.%s.kind=ct arch=%s swap_mib=%llu unprivileged=%d\n", p, str(g->arch),
+		(unsigned long long)ct->swap_mib, ct->unprivileged);
+	fprintf(
+	    f, "guest.%s.features=nesting:%d keyctl:%d fuse:%d mknod:%d force_rw_sys:%d mount:%s\n",
+	    p, ct->nesting, ct->keyctl, ct->fuse, ct->mknod, ct->force_rw_sys, str(ct->mount_fs));
+	fprintf(f, "guest.%s.console=%d tty=%d cmode=%s timezone=%s\n", p, ct->console, ct->tty,
+		str(ct->cmode), str(ct->timezone));
+	fprintf(f, "guest.%s.entrypoint=%s env=%s\n", p, str(ct->entrypoint), str(ct->env));
+	fprintf(f, "guest.%s.ostemplate=%s template_path=%s template_image=%s\n", p,
+		str(ct->ostemplate), str(ct->template_path), str(ct->template_image));
+	fprintf(f, "guest.%s.password=%s ssh_keys=%.*s\n", p, ct->password ? "(set)" : "(null)",
+		(int)strcspn(str(ct->ssh_keys), "\n"), str(ct->ssh_keys));
+	fprintf(f, "guest.%s.nameserver=%s searchdomain=%s\n", p, str(g->ci.nameserver),
+		str(g->ci.searchdomain));
+	fprintf(f, "guest.%s.startup=%d,%d,%d onboot=%d protection=%d tags=%s lock=%s\n", p,
+		g->startup_order, g->startup_up, g->startup_down, g->onboot, g->protection,
+		str(g->tags), str(g->lock));
+	for (size_t k = 0; k < g->n_nets; k++) {
+		const struct lab_net *n = &g->nets[k];
+		fprintf(
+		    f,
+		    "guest.%s.net%d.ct=name:%s ip:%s gw:%s ip6:%s gw6:%s mtu:%d tag:%d rate:%g\n",
+		    p, n->index, str(n->name), str(n->ip), str(n->gw), str(n->ip6), str(n->gw6),
+		    n->mtu, n->tag, n->rate);
+	}
 }
 
 static void dump_guest_head(FILE *f, const struct lab_guest *g)
@@ -252,7 +294,9 @@ static char *dump_lab(const struct lab *lab)
 	for (size_t i = 0; i < lab->n_guests; i++) {
 		const struct lab_guest *g = &lab->guests[i];
 		dump_guest_head(f, g);
-		dump_cloudinit(f, g);
+		dump_ct(f, g);
+		if (g->kind == KIND_VM)
+			dump_cloudinit(f, g);
 		for (size_t k = 0; k < g->n_nets; k++)
 			dump_net(f, g, &g->nets[k]);
 		for (size_t k = 0; k < g->n_disks; k++)

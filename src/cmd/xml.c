@@ -13,11 +13,12 @@ int cmd_xml(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (!g)
 		return lv_fail(err, LV_EXIT_USAGE, "no guest '%s' in lab '%s'", argv[first],
 			       c->lab->name);
-	/* Only an `accel auto` lab needs the hypervisor to say what it offers. */
-	if (c->lab->accel == ACCEL_AUTO && ctx_connect(c, err) < 0)
+	/* Only a VM of an `accel auto` lab needs the hypervisor to say what it offers. */
+	if (g->kind == KIND_VM && c->lab->accel == ACCEL_AUTO && ctx_open(c, err) < 0)
 		return -1;
 	_cleanup_free_ char *xml = NULL;
-	if (render_domain(c->lab, g, ctx_accel(c), &xml, err) < 0)
+	enum lab_accel accel = g->kind == KIND_CT ? ACCEL_TCG : ctx_accel(c); /* CT: unused */
+	if (render_domain(c->lab, g, accel, &xml, err) < 0)
 		return -1;
 	fputs(xml, c->out);
 	return 0;

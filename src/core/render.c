@@ -7,25 +7,11 @@
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
 
-#include "render.h"
+#include "render-private.h"
 
 /* sataN is named sd<31+N>: after Proxmox's scsi0..scsi30, which share the sd
  * names. The names are only labels: both buses get explicit drive addresses. */
 #define SATA_NAME_OFFSET 31
-
-/* A tree under construction. The first failed libxml2 allocation sets failed,
- * and every later call on a NULL node is a no-op, so that the builders below
- * read as the XML they make and the failure is reported once, at the end. */
-struct xml_builder {
-	bool failed;
-};
-
-static void xml_doc_freep(xmlDoc **doc)
-{
-	if (*doc)
-		xmlFreeDoc(*doc);
-}
-#define _cleanup_xml_doc_ _cleanup_(xml_doc_freep)
 
 static void xml_buffer_freep(xmlBuffer **buf)
 {
@@ -35,7 +21,7 @@ static void xml_buffer_freep(xmlBuffer **buf)
 #define _cleanup_xml_buffer_ _cleanup_(xml_buffer_freep)
 
 /* Adds <name>text</name> (text escaped; NULL for none) under parent. */
-static xmlNode *add(struct xml_builder *xb, xmlNode *parent, const char *name, const char *text)
+xmlNode *add(struct xml_builder *xb, xmlNode *parent, const char *name, const char *text)
 {
 	xmlNode *node = parent ? xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text) : NULL;
 	if (!node)
@@ -43,7 +29,7 @@ static xmlNode *add(struct xml_builder *xb, xmlNode *parent, const char *name, c
 	return node;
 }
 
-static xmlNode *__attribute__((format(printf, 4, 5)))
+xmlNode *__attribute__((format(printf, 4, 5)))
 addf(struct xml_builder *xb, xmlNode *parent, const char *name, const char *fmt, ...)
 {
 	char text[64];
@@ -54,13 +40,13 @@ addf(struct xml_builder *xb, xmlNode *parent, const char *name, const char *fmt,
 	return add(xb, parent, name, text);
 }
 
-static void set(struct xml_builder *xb, xmlNode *node, const char *name, const char *value)
+void set(struct xml_builder *xb, xmlNode *node, const char *name, const char *value)
 {
 	if (!node || !xmlNewProp(node, BAD_CAST name, BAD_CAST value))
 		xb->failed = true;
 }
 
-static void __attribute__((format(printf, 4, 5)))
+void __attribute__((format(printf, 4, 5)))
 setf(struct xml_builder *xb, xmlNode *node, const char *name, const char *fmt, ...)
 {
 	char value[64];
@@ -72,15 +58,15 @@ setf(struct xml_builder *xb, xmlNode *node, const char *name, const char *fmt, .
 }
 
 /* Adds <name attr='value'/>, the most common shape in libvirt XML. */
-static xmlNode *add_with(struct xml_builder *xb, xmlNode *parent, const char *name,
-			 const char *attr, const char *value)
+xmlNode *add_with(struct xml_builder *xb, xmlNode *parent, const char *name, const char *attr,
+		  const char *value)
 {
 	xmlNode *node = add(xb, parent, name, NULL);
 	set(xb, node, attr, value);
 	return node;
 }
 
-static xmlNode *new_root(struct xml_builder *xb, xmlDoc *doc, const char *name)
+xmlNode *new_root(struct xml_builder *xb, xmlDoc *doc, const char *name)
 {
 	xmlNode *root = doc ? xmlNewDocNode(doc, NULL, BAD_CAST name, NULL) : NULL;
 	if (!root) {
@@ -92,7 +78,7 @@ static xmlNode *new_root(struct xml_builder *xb, xmlDoc *doc, const char *name)
 }
 
 /* <metadata><labvirt:owner xmlns:labvirt=LV_XMLNS lab=LAB/></metadata>; returns owner. */
-static xmlNode *add_owner(struct xml_builder *xb, xmlNode *parent, const struct lab *lab)
+xmlNode *add_owner(struct xml_builder *xb, xmlNode *parent, const struct lab *lab)
 {
 	xmlNode *owner = add(xb, add(xb, parent, "metadata", NULL), "owner", NULL);
 	xmlNs *ns = owner ? xmlNewNs(owner, BAD_CAST LV_XMLNS, BAD_CAST "labvirt") : NULL;
@@ -121,8 +107,8 @@ static char *dump_root(xmlDoc *doc)
 }
 
 /* Stamps owner with config=hash of the XML so far, and dumps the result. */
-static int finish(struct xml_builder *xb, xmlDoc *doc, xmlNode *owner, char **ret_xml,
-		  struct lv_error *err)
+int finish(struct xml_builder *xb, xmlDoc *doc, xmlNode *owner, char **ret_xml,
+	   struct lv_error *err)
 {
 	_cleanup_free_ char *unstamped = xb->failed ? NULL : dump_root(doc);
 	if (!unstamped)
@@ -171,7 +157,7 @@ static void add_boot(struct xml_builder *xb, xmlNode *dev, const struct lab_gues
 		setf(xb, add(xb, dev, "boot", NULL), "order", "%d", order);
 }
 
-static void add_general(struct xml_builder *xb, xmlNode *root, const struct lab_guest *g)
+void add_general(struct xml_builder *xb, xmlNode *root, const struct lab_guest *g)
 {
 	add(xb, root, "name", g->name);
 	add(xb, root, "uuid", g->uuid);
@@ -498,6 +484,7 @@ static struct drive_slot drive_slot(const struct lab_guest *g, const struct lab_
 						   d->index / 2 + 2 * (d->index % 2)};
 		break;
 	case BUS_VIRTIO:
+	case BUS_MP: /* a container's: not a drive */
 		break;
 	}
 	return (struct drive_slot){disk_buses[d->bus].bus, false, 0, 0, 0};
@@ -977,6 +964,12 @@ int render_domain_as(const struct lab *lab, const struct lab_guest *g, enum lab_
 	struct xml_builder xb = {0};
 	_cleanup_xml_doc_ xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
 	xmlNode *owner = NULL;
+	if (g->kind == KIND_CT) {
+		if (build_ct(&xb, doc, lab, g, &owner, err) < 0 ||
+		    finish(&xb, doc, owner, ret_xml, err) < 0)
+			return lv_prefix(err, "render %s", g->name);
+		return 0;
+	}
 	if (build_domain(&xb, doc, lab, g, accel, machine_as, &owner, err) < 0 ||
 	    finish(&xb, doc, owner, ret_xml, err) < 0)
 		return lv_prefix(err, "render %s", g->name);

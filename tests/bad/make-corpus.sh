@@ -575,6 +575,71 @@ g missing-iso 'ide2: local:iso/none.iso,media=cdrom'
 g missing-import 'virtio0: local:1,import-from=none.img'
 g missing-plain-disk 'virtio0: /nonexistent/labvirt-disk.qcow2'
 
+# ---- containers (lxc/VMID.conf): the base container with one thing wrong
+CT_BASE=(
+	'hostname: ct'
+	'memory: 256'
+	'net0: name=eth0,bridge=vmbr0,ip=dhcp'
+	'rootfs: local:200/vm-200-disk-0.raw,size=1G'
+)
+# c SLUG LINE...: a case whose one container lxc/200.conf has those lines
+c() {
+	local l k i
+	new "$1"
+	shift
+	mkdir -p "$C/lxc"
+	local -a lines=("${CT_BASE[@]}")
+	for l in "$@"; do
+		if [[ $l == -* ]]; then
+			for i in "${!lines[@]}"; do
+				[[ ${lines[$i]} == "${l#-}:"* ]] && unset "lines[$i]"
+			done
+			continue
+		fi
+		k=${l%%:*}
+		for i in "${!lines[@]}"; do
+			if [[ ${lines[$i]%%:*} == "$k" ]]; then
+				lines[$i]=$l
+				continue 2
+			fi
+		done
+		lines+=("$l")
+	done
+	printf '%s\n' "${lines[@]}" >"$C/lxc/200.conf"
+}
+for v in 'local:0' 'local:x' 'nowhere:1' '/srv' 'local:200/../x.raw' 'local:200/vm-200-disk-0.raw,mp=/x' \
+	'local:1,size=1G,bogus=1' 'local:200/vm-200-disk-0.raw,acl=2' 'local:200/vm-200-disk-0.raw,mountoptions=rw,x' \
+	'volume=' 'local:99999999999' ',' 'local:1' 'local-lvm:vm-200-disk-0'; do
+	c "ct-rootfs-$N" "rootfs: $v"
+done
+for v in 'local:1,mp=/' 'local:1,mp=x' 'local:1,mp=/a/../b' '/srv/x,mp=/x,quota=1' 'local:1' \
+	'/srv/../etc,mp=/x' 'local:1,mp=/x,backup=yes' 'local:1,mp=/x,idmap=u:0:0:1'; do
+	c "ct-mp0-$N" "mp0: $v"
+done
+for v in 'bridge=vmbr0' 'name=eth0' 'name=eth0,bridge=vmbr9' 'name=eth0,bridge=vmbr0,ip=10.0.0.1' \
+	'name=eth0,bridge=vmbr0,ip=dhcp,gw=10.0.0.1' 'name=eth0,bridge=vmbr0,ip6=fe80::1' \
+	'name=eth0,bridge=vmbr0,hwaddr=01:02:03:04:05:06' 'name=eth0,bridge=vmbr0,type=macvlan' \
+	'name=eth 0,bridge=vmbr0' 'name=eth0,bridge=vmbr0,mtu=0' 'name=eth0,bridge=vmbr0,tag=4095' \
+	'name=eth0,bridge=vmbr0,rate=fast' 'virtio,bridge=vmbr0' 'name=eth0,bridge=vmbr0,model=virtio'; do
+	c "ct-net0-$N" "net0: $v"
+done
+for l in 'arch: arm64' 'arch: x86_64' 'cores: 0' 'memory: 15' 'swap: -1' 'hostname: a_b' 'hostname: -x' \
+	'features: nesting=yes' 'features: bogus=1' 'features: mount=nfs,cifs' 'cmode: serial' 'tty: 7' \
+	'console: 2' 'unprivileged: yes' 'timezone: /etc/localtime' 'entrypoint: init' 'env: =x' \
+	'ostemplate: local:iso/x.tar.zst' 'ostemplate: nowhere:vztmpl/x.tar.zst' 'ostemplate: noimage' \
+	'password: abc' 'ssh-public-keys: nokeys.pub' 'lock: clone' 'cpulimit: 9000' 'cpuunits: 500001' \
+	'dev0: /dev/ttyUSB0' 'dev0: ttyUSB0' 'lxc.apparmor.profile: unconfined' 'lxc: x' 'vga: std' \
+	'scsi0: local:1' 'ostype: l26' 'startup: order=x' 'tags: a b!' 'unused0: nothing' \
+	'hookscript: local:snippets/h.pl' '[pve:pending' '-rootfs'; do
+	c "ct-key-$N" "$l"
+done
+c ct-new-rootfs-without-template 'rootfs: local:1'
+c ct-template-on-existing-rootfs 'ostemplate: local:vztmpl/debian.tar.zst'
+c ct-vmid-clash
+guestf 200.conf
+c ct-duplicate-hostname
+guestf g.conf 'name: ct'
+
 # ---- several problems in several files at once
 new many-files
 put lab.cfg $'lab: Bad\n\ndir: 1x\n\tpath images\n\tfoo bar\n\nbridge: vmbr0\n\tmode nat\n'

@@ -519,10 +519,21 @@ done
 mkdir "$dir/etc"
 mount -t tmpfs -o mode=0755 tmpfs "$dir/etc"
 cp -a /etc/libvirt/. "$dir/etc/"
-rm -rf "$dir/etc/qemu" "$dir/etc/storage" "$dir/etc/secrets"
-mkdir -p "$dir/etc/qemu"
+rm -rf "$dir/etc/qemu" "$dir/etc/lxc" "$dir/etc/storage" "$dir/etc/secrets"
+mkdir -p "$dir/etc/qemu" "$dir/etc/lxc"
 mount --move "$dir/etc" /etc/libvirt
 mount -t tmpfs -o mode=0755 tmpfs /etc/libvirt/qemu
+mount -t tmpfs -o mode=0755 tmpfs /etc/libvirt/lxc
+# For containers ($2 = cgroups): ip netns exec gave us a fresh /sys without the
+# host'"'"'s cgroup mounts; the v1 hierarchies come back (the same hierarchies, so
+# libvirt'"'"'s LXC driver has its cgroup backend), the cgroup2 mount of a hybrid
+# host does not: libvirt 9.0 cannot start a container while it sees both.
+if [ "${2:-}" = cgroups ] && ! mountpoint -q /sys/fs/cgroup; then
+	mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+	awk '"'"'$3 == "cgroup" { print $2, $4 }'"'"' /proc/1/mounts | while read -r d o; do
+		mkdir -p "$d" && mount -t cgroup -o "$o" cgroup "$d"
+	done
+fi
 mkdir -p /var/log/libvirt/qemu
 export LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log"
 virtlogd -d -p /run/libvirt/virtlogd.pid
@@ -531,8 +542,10 @@ echo ready >"$dir/ready"
 exec sleep infinity
 '
 
-# e2e_daemon_start: private libvirtd; sets E2E_NS, E2E_HOLDER_PID.
+# e2e_daemon_start [cgroups]: private libvirtd; sets E2E_NS, E2E_HOLDER_PID. With
+# cgroups, the daemon sees the host's cgroup v1 hierarchies (its LXC driver needs them).
 e2e_daemon_start() {
+	local cgroups=${1:-}
 	_e2e_netns_create || return 1
 	E2E_DAEMON_DIR=$(mktemp -d /tmp/labvirt-e2e-daemon.XXXXXX) || return 1
 	if [ ! -d /run/libvirt ]; then
@@ -541,7 +554,7 @@ e2e_daemon_start() {
 	fi
 	# ip netns exec execs unshare, which execs sh, which execs sleep: one pid.
 	ip netns exec "$E2E_NS" unshare -m --propagation private \
-		sh -c "$_E2E_DAEMON_SCRIPT" sh "$E2E_DAEMON_DIR" \
+		sh -c "$_E2E_DAEMON_SCRIPT" sh "$E2E_DAEMON_DIR" "$cgroups" \
 		</dev/null >"$E2E_DAEMON_DIR/holder.log" 2>&1 &
 	E2E_HOLDER_PID=$!
 	for _ in $(seq 300); do

@@ -179,6 +179,28 @@ static void cloudinit_free(struct lab_cloudinit *ci)
 	}
 }
 
+static void ct_free(struct lab_ct *ct)
+{
+	if (!ct)
+		return;
+	free(ct->mount_fs);
+	free(ct->cmode);
+	free(ct->timezone);
+	free(ct->entrypoint);
+	free(ct->env);
+	free(ct->ostemplate);
+	free(ct->template_path);
+	free(ct->template_image);
+	if (ct->password)
+		explicit_bzero(ct->password, strlen(ct->password));
+	free(ct->password);
+	free(ct->ssh_keys);
+	for (size_t i = 0; i < ARRAY_SIZE(ct->devs); i++)
+		free(ct->devs[i]);
+	free(ct->raw_lxc);
+	free(ct);
+}
+
 static void devices_free(struct lab_devices *dev)
 {
 	free(dev->rng_source);
@@ -247,8 +269,12 @@ void guest_free(struct lab_guest *g)
 	free(g->tags);
 	free(g->lock);
 	devices_free(&g->dev);
-	for (size_t i = 0; i < g->n_nets; i++)
-		free(g->nets[i].bridge), free(g->nets[i].trunks);
+	ct_free(g->ct);
+	for (size_t i = 0; i < g->n_nets; i++) {
+		struct lab_net *n = &g->nets[i];
+		free(n->bridge), free(n->trunks), free(n->name);
+		free(n->ip), free(n->gw), free(n->ip6), free(n->gw6);
+	}
 	for (size_t i = 0; i < g->n_disks; i++) {
 		struct lab_disk *d = &g->disks[i];
 		free(d->storage);
@@ -264,10 +290,17 @@ void guest_free(struct lab_guest *g)
 		free(d->detect_zeroes);
 		free(d->rerror);
 		free(d->werror);
+		free(d->mp);
+		free(d->mountoptions);
 	}
 }
 
-static struct lab_guest *guest_new(struct parser *p, const char *path)
+void lab_guest_free(struct lab_guest *g)
+{
+	guest_free(g);
+}
+
+static struct lab_guest *guest_new(struct parser *p, const char *path, enum lab_kind kind)
 {
 	struct lab *lab = p->lab;
 	lab->guests = xrealloc(lab->guests, (lab->n_guests + 1) * sizeof(*lab->guests));
@@ -283,6 +316,11 @@ static struct lab_guest *guest_new(struct parser *p, const char *path)
 				.startup_order = -1,
 				.startup_up = -1,
 				.startup_down = -1};
+	g->kind = kind;
+	if (kind == KIND_CT) { /* pve-container's defaults */
+		g->ct = xcalloc(1, sizeof(*g->ct));
+		*g->ct = (struct lab_ct){.swap_mib = 512, .console = true, .tty = 2};
+	}
 	return g;
 }
 
@@ -300,14 +338,20 @@ void read_guest(struct parser *p, const char *fname)
 	p->file = path;
 	_cleanup_free_ char *buf = read_layout_file(p, &len);
 	if (buf) {
-		struct lab_guest *g = guest_new(p, path);
-		struct conf_state st = {.g = g, .note = &p->notes[p->lab->n_guests - 1]};
+		enum lab_kind kind = startswith(fname, "lxc/") ? KIND_CT : KIND_VM;
+		struct lab_guest *g = guest_new(p, path, kind);
+		struct conf_state st = {
+		    .kind = kind, .g = g, .note = &p->notes[p->lab->n_guests - 1]};
 		guest_vmid(p, g, stem);
 		for_each_line(p, buf, len, conf_line, &st);
 		section_end(&st);
-		legacy_boot(g);
-		check_boot(p, &st);
-		check_guest(p, &st);
+		if (kind == KIND_CT) {
+			ct_check(p, &st);
+		} else {
+			legacy_boot(g);
+			check_boot(p, &st);
+			check_guest(p, &st);
+		}
 		if (!check_name(p, &st, stem))
 			guest_free(&p->lab->guests[--p->lab->n_guests]);
 		keylines_free(&st.keys);

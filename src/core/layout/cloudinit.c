@@ -183,6 +183,54 @@ static bool is_cidr6(const char *s)
 	return is_ipv6_addr(addr);
 }
 
+/* ip=, gw=, ip6=, gw6= of ipconfigN and of a container's netN (which also takes
+ * manual: an address its own config sets): false when k is none of them. */
+bool ip_property(struct parser *p, int line, const char *key, const char *k, const char *val,
+		 struct ip_conf *ic, bool manual)
+{
+	struct subnet sn;
+	uint32_t a;
+	bool is_manual = manual && streq(val, "manual");
+	if (streq(k, "ip")) {
+		int r = streq(val, "dhcp") || is_manual ? 0 : parse_cidr(val, &sn);
+		if (r == -1)
+			diag(p, line, "%s: ip %s is not dhcp%s or an IPv4 address/prefix", key,
+			     Q(val), manual ? ", manual" : "");
+		else if (r == -2)
+			diag(p, line, "%s: prefix length of %s is out of range (8..30)", key,
+			     Q(val));
+		else if (!streq(val, "dhcp") && !is_manual &&
+			 (sn.host == sn.net || sn.host == sn.bcast))
+			diag(p, line, "%s: %s is not a host address", key, Q(val));
+		set_str(ic->ip, val);
+	} else if (streq(k, "gw")) {
+		if (!parse_ipv4(val, strlen(val), &a))
+			diag(p, line, "%s: gw %s is not an IPv4 address", key, Q(val));
+		set_str(ic->gw, val);
+	} else if (streq(k, "ip6")) {
+		if (!streq(val, "dhcp") && !streq(val, "auto") && !is_manual && !is_cidr6(val))
+			diag(p, line, "%s: ip6 %s is not dhcp, auto%s or an IPv6 address/prefix",
+			     key, Q(val), manual ? ", manual" : "");
+		set_str(ic->ip6, val);
+	} else if (streq(k, "gw6")) {
+		if (!is_ipv6_addr(val))
+			diag(p, line, "%s: gw6 %s is not an IPv6 address", key, Q(val));
+		set_str(ic->gw6, val);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* A gateway needs a static address of its family. */
+void ip_check(struct parser *p, int line, const char *key, const struct ip_conf *ic)
+{
+	if (*ic->gw && (!*ic->ip || !strchr(*ic->ip, '/')))
+		diag(p, line, "%s: gw= needs a static ip=", key);
+	else if (*ic->gw6 && (!*ic->ip6 || !strchr(*ic->ip6, '/')))
+		diag(p, line, "%s: gw6= needs a static ip6=", key);
+}
+
 void conf_ipconfig(struct parser *p, struct conf_state *st, const char *key, int line,
 		   const char *v)
 {
@@ -190,46 +238,17 @@ void conf_ipconfig(struct parser *p, struct conf_state *st, const char *key, int
 	ci->set = true;
 	struct lab_ipconfig *ic = &ci->ipconfig[ci->n_ipconfig++];
 	*ic = (struct lab_ipconfig){.index = atoi(key + strlen("ipconfig")), .line = line};
+	struct ip_conf ips = {&ic->ip, &ic->gw, &ic->ip6, &ic->gw6};
 	_cleanup_(props_free) struct props pr = {0};
 	if (props_parse(p, line, key, v, &pr) < 0)
 		return;
-	struct subnet sn;
-	uint32_t a;
 	for (size_t i = 0; i < pr.n; i++) {
 		const char *k = pr.items[i].k, *val = pr.items[i].v;
-		if (k && streq(k, "ip")) {
-			int r = streq(val, "dhcp") ? 0 : parse_cidr(val, &sn);
-			if (r == -1)
-				diag(p, line, "%s: ip %s is not dhcp or an IPv4 address/prefix",
-				     key, Q(val));
-			else if (r == -2)
-				diag(p, line, "%s: prefix length of %s is out of range (8..30)",
-				     key, Q(val));
-			else if (!streq(val, "dhcp") && (sn.host == sn.net || sn.host == sn.bcast))
-				diag(p, line, "%s: %s is not a host address", key, Q(val));
-			set_str(&ic->ip, val);
-		} else if (k && streq(k, "gw")) {
-			if (!parse_ipv4(val, strlen(val), &a))
-				diag(p, line, "%s: gw %s is not an IPv4 address", key, Q(val));
-			set_str(&ic->gw, val);
-		} else if (k && streq(k, "ip6")) {
-			if (!streq(val, "dhcp") && !streq(val, "auto") && !is_cidr6(val))
-				diag(p, line,
-				     "%s: ip6 %s is not dhcp, auto or an IPv6 address/prefix", key,
-				     Q(val));
-			set_str(&ic->ip6, val);
-		} else if (k && streq(k, "gw6")) {
-			if (!is_ipv6_addr(val))
-				diag(p, line, "%s: gw6 %s is not an IPv6 address", key, Q(val));
-			set_str(&ic->gw6, val);
-		} else {
+		if (!k || !ip_property(p, line, key, k, val, &ips, false))
 			unsupported(p, line, key, k ? k : val);
-		}
 	}
 	if (!ic->ip && !ic->ip6)
 		diag(p, line, "%s: missing ip= or ip6= (dhcp or ADDRESS/PREFIX)", key);
-	else if (ic->gw && (!ic->ip || streq(ic->ip, "dhcp")))
-		diag(p, line, "%s: gw= needs a static ip=", key);
-	else if (ic->gw6 && (!ic->ip6 || !strchr(ic->ip6, '/')))
-		diag(p, line, "%s: gw6= needs a static ip6=", key);
+	else
+		ip_check(p, line, key, &ips);
 }

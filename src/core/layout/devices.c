@@ -7,36 +7,6 @@
 
 #include "layout-private.h"
 
-#define BOOL(n)                                                                                    \
-	{                                                                                          \
-		n, PT_BOOL, 0, 0, NULL                                                             \
-	}
-#define UINT(n, lo, hi)                                                                            \
-	{                                                                                          \
-		n, PT_UINT, lo, hi, NULL                                                           \
-	}
-#define ENUM(n, list)                                                                              \
-	{                                                                                          \
-		n, PT_ENUM, 0, 0, list                                                             \
-	}
-#define STR(n)                                                                                     \
-	{                                                                                          \
-		n, PT_STR, 0, 0, NULL                                                              \
-	}
-#define CHECK_FROM(pr, from, specs) props_check(p, line, key, pr, from, specs, ARRAY_SIZE(specs))
-
-/* A host-bound device labvirt cannot give: an error, unless the lab says to
- * start its guests without such devices (then it is left out). */
-static bool host_bound(struct parser *p, int line, const char *key, const char *why)
-{
-	if (p->lab->skip_host_devices)
-		return false;
-	diag(p, line,
-	     "%s: %s; 'host-devices skip' in lab.cfg's lab stanza starts the guest without it", key,
-	     why);
-	return false;
-}
-
 /* The value of the bare first item or of its name=, or NULL; *ret_from is
  * where the name=value items start. */
 static const char *first_item(const struct props *pr, const char *name, size_t *ret_from)

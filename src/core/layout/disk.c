@@ -26,7 +26,7 @@ struct disk_opts {
 };
 
 /* "32" or "0.5" GiB in MiB, rounded up: 0 done, -1 not a number, -2 too big. */
-static int parse_gib(const char *s, uint64_t *ret_mib)
+int parse_gib(const char *s, uint64_t *ret_mib)
 {
 	const uint64_t max_gib = 131072, frac_scale = 1000000000000ull;
 	uint64_t whole = 0, frac = 0, scale = 1;
@@ -99,17 +99,14 @@ static void disk_existing(struct parser *p, int line, const char *key, struct la
 		d->path = xasprintf("%s/%s/%s", s->path, sub, slash + 1);
 }
 
-static bool endswith(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && streq(s + n - m, suffix);
-}
-
 /* Proxmox's volume names: vm-ID-disk-N, base-ID-disk-N, vm-ID-cloudinit, with
- * a format suffix on file storages. */
+ * a format suffix on file storages; a container's folder volumes subvol-ID-disk-N
+ * (and basevol- of a template). */
 static bool is_volume_name(const char *s)
 {
-	return strlen(s) <= 128 && (startswith(s, "vm-") || startswith(s, "base-")) &&
+	return strlen(s) <= 128 &&
+	       (startswith(s, "vm-") || startswith(s, "base-") || startswith(s, "subvol-") ||
+		startswith(s, "basevol-")) &&
 	       is_all(s, LOWER UPPER DIGITS "_.-");
 }
 
@@ -123,11 +120,14 @@ char *storage_volume_path(struct parser *p, int line, const char *key, const str
 	const char *name = slash ? slash + 1 : vol;
 	_cleanup_free_ char *vmid = slash ? xstrndup(vol, (size_t)(slash - vol)) : NULL;
 	if (s->type == STORAGE_DIR && !vmid && is_volume_name(name) && !strchr(name, '.')) {
-		/* a zvol's or an LV's name, its storage now a folder: a raw file there */
+		/* a zvol's or an LV's name, its storage now a folder: a raw file there (a
+		 * ZFS subvolume's: a folder) */
 		const char *id = name + strcspn(name, "-") + 1;
 		_cleanup_free_ char *num = xstrndup(id, strspn(id, DIGITS));
+		bool folder = startswith(name, "subvol-") || startswith(name, "basevol-");
 		if (*num && s->path)
-			return xasprintf("%s/images/%s/%s.raw", s->path, num, name);
+			return xasprintf("%s/images/%s/%s%s", s->path, num, name,
+					 folder ? "" : ".raw");
 	}
 	if (s->type == STORAGE_DIR) {
 		if (!vmid || !is_all(vmid, DIGITS) || strchr(name, '/') || !is_volume_name(name)) {
@@ -214,6 +214,10 @@ static enum disk_form disk_volume(struct parser *p, int line, const char *key, s
 	}
 	d->volume = xstrdup(vol);
 	d->named = d->allocate = true;
+	if (strstr(vol, "subvol-") || strstr(vol, "basevol-")) {
+		diag(p, line, "%s: %s is a container's folder volume, not a disk", key, Q(vol));
+		return FORM_BAD;
+	}
 	d->path = s ? storage_volume_path(p, line, key, s, vol) : NULL;
 	return FORM_NAMED;
 }
@@ -304,7 +308,7 @@ static void disk_ro(struct parser *p, int line, const char *label, struct lab_di
 }
 
 /* "32G" in bytes (K, M, G, T; no unit: bytes), 0 when not a size. */
-static uint64_t size_bytes(const char *v)
+uint64_t size_bytes(const char *v)
 {
 	size_t n = strlen(v);
 	const char *units = "KMGT";

@@ -7,33 +7,6 @@
 
 #include "layout-private.h"
 
-#define BOOL(n)                                                                                    \
-	{                                                                                          \
-		n, PT_BOOL, 0, 0, NULL                                                             \
-	}
-#define UINT(n, lo, hi)                                                                            \
-	{                                                                                          \
-		n, PT_UINT, lo, hi, NULL                                                           \
-	}
-#define NUM(n)                                                                                     \
-	{                                                                                          \
-		n, PT_NUM, 0, 0, NULL                                                              \
-	}
-#define ENUM(n, list)                                                                              \
-	{                                                                                          \
-		n, PT_ENUM, 0, 0, list                                                             \
-	}
-#define SIZE(n)                                                                                    \
-	{                                                                                          \
-		n, PT_SIZE, 0, 0, NULL                                                             \
-	}
-#define STR(n)                                                                                     \
-	{                                                                                          \
-		n, PT_STR, 0, 0, NULL                                                              \
-	}
-#define CHECK(pr, specs)            props_check(p, line, key, pr, 0, specs, ARRAY_SIZE(specs))
-#define CHECK_FROM(pr, from, specs) props_check(p, line, key, pr, from, specs, ARRAY_SIZE(specs))
-
 static bool flag(struct parser *p, int line, const char *key, const char *v, bool *ret)
 {
 	char label[64];

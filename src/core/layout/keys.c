@@ -179,11 +179,15 @@ static void conf_section(struct parser *p, struct conf_state *st, int no, const 
 	_cleanup_free_ char *name = n >= 2 ? xstrndup(line + 1, n - 2) : xstrdup("");
 	section_end(st);
 	st->section = true;
-	st->scratch = (struct lab_guest){.file = xstrdup(st->g->file)};
+	st->scratch = (struct lab_guest){.kind = st->kind, .file = xstrdup(st->g->file)};
+	if (st->kind == KIND_CT)
+		st->scratch.ct = xcalloc(1, sizeof(*st->scratch.ct));
 	if (n < 2 || line[n - 1] != ']')
 		diag(p, no, "%s is not a section header [NAME]", Q(line));
-	else if (!streq(name, "PENDING") && !streq(name, "special:cloudinit") &&
-		 !is_snapshot_name(name))
+	else if (st->kind == KIND_CT && !streq(name, "pve:pending") && !is_snapshot_name(name))
+		diag(p, no, "section %s is not a snapshot name or pve:pending", Q(name));
+	else if (st->kind == KIND_VM && !streq(name, "PENDING") &&
+		 !streq(name, "special:cloudinit") && !is_snapshot_name(name))
 		diag(p, no, "section %s is not a snapshot name, PENDING or special:cloudinit",
 		     Q(name));
 }
@@ -198,7 +202,9 @@ void conf_line(struct parser *p, void *ctx, int no, char *line)
 		conf_section(p, st, no, key);
 		return;
 	}
-	size_t klen = strspn(key, LOWER DIGITS "_-");
+	/* a container's file also holds LXC's own keys (lxc.apparmor.profile) */
+	bool raw = st->kind == KIND_CT && startswith(key, "lxc.");
+	size_t klen = strspn(key, raw ? LOWER DIGITS "_-." : LOWER DIGITS "_-");
 	if (klen == 0 || key[klen] != ':') {
 		diag(p, no, "%s is not a 'key: value' line", Q(key));
 		return;
@@ -206,16 +212,17 @@ void conf_line(struct parser *p, void *ctx, int no, char *line)
 	key[klen] = '\0';
 	const char *value = trim(key + klen + 1);
 	_cleanup_free_ char *cdrom = NULL;
-	if (streq(key, "cdrom")) { /* Proxmox's alias of ide2 with media=cdrom */
+	if (st->kind == KIND_VM &&
+	    streq(key, "cdrom")) { /* Proxmox's alias of ide2 with media=cdrom */
 		cdrom =
 		    strstr(value, "media=") ? xstrdup(value) : xasprintf("%s,media=cdrom", value);
 		key = "ide2", value = cdrom;
 	}
-	conf_fn *set = conf_handler(key);
+	conf_fn *set = st->kind == KIND_CT ? ct_handler(key) : conf_handler(key);
 	if (st->section) { /* checked on a guest of its own, then dropped */
 		struct guest_note note = {0};
 		struct conf_state sec = {
-		    .g = &st->scratch, .note = &note, .keys = st->section_keys};
+		    .kind = st->kind, .g = &st->scratch, .note = &note, .keys = st->section_keys};
 		int seen = keylines_find(&st->section_keys, key);
 		if (!set)
 			diag(p, no, "unknown key %s", Q(key));

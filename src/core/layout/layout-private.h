@@ -68,6 +68,7 @@ struct props {
 };
 
 struct conf_state {
+	enum lab_kind kind; /* a VM's file (qemu-server) or a container's (lxc) */
 	struct lab_guest *g;
 	struct guest_note *note;
 	struct keylines keys;         /* every known key of the file, for duplicates and boot */
@@ -84,6 +85,34 @@ struct prop_spec {
 	uint64_t min, max;        /* PT_UINT */
 	const char *const *names; /* PT_ENUM: NULL-terminated */
 };
+
+/* Entries of a struct prop_spec table. */
+#define BOOL(n)                                                                                    \
+	{                                                                                          \
+		n, PT_BOOL, 0, 0, NULL                                                             \
+	}
+#define UINT(n, lo, hi)                                                                            \
+	{                                                                                          \
+		n, PT_UINT, lo, hi, NULL                                                           \
+	}
+#define NUM(n)                                                                                     \
+	{                                                                                          \
+		n, PT_NUM, 0, 0, NULL                                                              \
+	}
+#define ENUM(n, list)                                                                              \
+	{                                                                                          \
+		n, PT_ENUM, 0, 0, list                                                             \
+	}
+#define SIZE(n)                                                                                    \
+	{                                                                                          \
+		n, PT_SIZE, 0, 0, NULL                                                             \
+	}
+#define STR(n)                                                                                     \
+	{                                                                                          \
+		n, PT_STR, 0, 0, NULL                                                              \
+	}
+#define CHECK(pr, specs)            props_check(p, line, key, pr, 0, specs, ARRAY_SIZE(specs))
+#define CHECK_FROM(pr, from, specs) props_check(p, line, key, pr, from, specs, ARRAY_SIZE(specs))
 
 typedef void conf_fn(struct parser *p, struct conf_state *st, const char *key, int line,
 		     const char *v);
@@ -120,6 +149,9 @@ bool is_proxmox_size(const char *s);
  * name and a valid value; -1 (reported) otherwise. */
 int props_check(struct parser *p, int line, const char *key, const struct props *pr, size_t from,
 		const struct prop_spec *specs, size_t n);
+/* A host-bound device or key labvirt cannot give: an error naming why, unless the
+ * lab says `host-devices skip` (then it is left out). Returns false. */
+bool host_bound(struct parser *p, int line, const char *key, const char *why);
 
 /* values.c */
 bool parse_ipv4(const char *s, size_t n, uint32_t *ret);
@@ -132,6 +164,10 @@ void image_drop(struct lab_image *im);
 void storage_drop(struct lab_storage *s);
 void bridge_drop(struct lab_bridge *b);
 void read_cfg(struct parser *p);
+
+/* ct.c */
+conf_fn *ct_handler(const char *key);
+void ct_check(struct parser *p, const struct conf_state *st);
 
 /* keys.c */
 bool disk_key(const char *key, enum lab_bus *ret_bus, int *ret_index);
@@ -176,11 +212,20 @@ void conf_cicustom(struct parser *p, struct conf_state *st, const char *key, int
 		   const char *v);
 void conf_ipconfig(struct parser *p, struct conf_state *st, const char *key, int line,
 		   const char *v);
+struct ip_conf {
+	char **ip, **gw, **ip6, **gw6;
+};
+bool ip_property(struct parser *p, int line, const char *key, const char *k, const char *val,
+		 struct ip_conf *ic, bool manual);
+void ip_check(struct parser *p, int line, const char *key, const struct ip_conf *ic);
 
 /* net.c */
+bool parse_mac(const char *s, char ret[18]);
 void conf_net(struct parser *p, struct conf_state *st, const char *key, int line, const char *v);
 
 /* disk.c */
+int parse_gib(const char *s, uint64_t *ret_mib);
+uint64_t size_bytes(const char *v);
 bool storage_usable(struct parser *p, int line, const char *key, const struct lab_storage *s);
 void conf_disk(struct parser *p, struct conf_state *st, const char *key, int line, const char *v);
 
@@ -271,6 +316,8 @@ void conf_bootdisk(struct parser *p, struct conf_state *st, const char *key, int
 		   const char *v);
 
 /* disk.c */
+int parse_gib(const char *s, uint64_t *ret_mib);
+uint64_t size_bytes(const char *v);
 bool storage_usable(struct parser *p, int line, const char *key, const struct lab_storage *s);
 char *storage_volume_path(struct parser *p, int line, const char *key, const struct lab_storage *s,
 			  const char *vol);

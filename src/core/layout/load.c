@@ -58,17 +58,21 @@ static int add_conf_files(struct parser *p, const char *sub, struct names *ret)
 	return 0;
 }
 
-/* The guest files, sorted: *.conf of the folder, and of its qemu-server/ as in
- * /etc/pve; -1 (reported) when the folder cannot be read. */
+/* The guest files, sorted: *.conf of the folder and of its qemu-server/ (VMs),
+ * and of its lxc/ (containers), as in /etc/pve; -1 (reported) when the folder
+ * cannot be read. */
 static int list_conf_files(struct parser *p, struct names *ret)
 {
-	_cleanup_free_ char *pve = xasprintf("%s/qemu-server", p->dir);
+	static const char *const subs[] = {"qemu-server/", "lxc/"};
 	struct stat sb;
 	if (add_conf_files(p, "", ret) < 0)
 		return -1;
-	if (stat(pve, &sb) == 0 && S_ISDIR(sb.st_mode) &&
-	    add_conf_files(p, "qemu-server/", ret) < 0)
-		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		_cleanup_free_ char *sub = xasprintf("%s/%s", p->dir, subs[i]);
+		if (stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		    add_conf_files(p, subs[i], ret) < 0)
+			return -1;
+	}
 	qsort(ret->v, ret->n, sizeof(*ret->v), cmp_str);
 	return 0;
 }
@@ -155,6 +159,22 @@ static void check_uuid(struct parser *p, size_t gi)
 	}
 }
 
+/* One vmid is one guest, a VM's or a container's (qemu-server/100.conf and
+ * lxc/100.conf cannot both be). */
+static void check_vmid(struct parser *p, size_t gi)
+{
+	const struct lab_guest *g = &p->lab->guests[gi];
+	for (size_t j = 0; g->vmid && j < gi; j++)
+		if (p->lab->guests[j].vmid == g->vmid) {
+			const char *other = p->lab->guests[j].file;
+			size_t n = strlen(p->dir);
+			if (strncmp(other, p->dir, n) == 0 && other[n] == '/')
+				other += n + 1;
+			diag(p, 0, "vmid %d is also %s's", g->vmid, other);
+			return;
+		}
+}
+
 /* STORAGE:cloudinit: Proxmox's name for the drive (vm-VMID-cloudinit), or the
  * lab's (LAB-GUEST-cloudinit) for a guest without a vmid; raw on a dir storage. */
 static void name_cloudinit_drive(const struct lab *lab, const struct lab_guest *g,
@@ -190,6 +210,7 @@ static void finish_lab(struct parser *p)
 		p->file = lab->guests[i].file;
 		check_macs(p, i);
 		check_uuid(p, i);
+		check_vmid(p, i);
 	}
 	p->file = NULL;
 }

@@ -46,8 +46,11 @@ char *lab_volume_name(const struct lab *lab, const struct lab_guest *g, const st
 		return NULL;
 	if (d->named) /* Proxmox's own name: vm-100-disk-0(.qcow2) */
 		return d->path ? xstrdup(strrchr(d->path, '/') + 1) : NULL;
-	return xasprintf("%s-%s-%s%s", lab->name, g->name, d->key,
-			 s->type == STORAGE_DIR ? ".qcow2" : "");
+	const char *suffix = s->type != STORAGE_DIR ? ""
+			     : d->bus != BUS_MP     ? ".qcow2"
+			     : d->subvol            ? "" /* a folder */
+						    : ".raw";
+	return xasprintf("%s-%s-%s%s", lab->name, g->name, d->key, suffix);
 }
 
 char *lab_network_name(const struct lab *lab, const struct lab_bridge *b)

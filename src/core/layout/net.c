@@ -10,7 +10,7 @@ static const char *const NET_MODELS[] = {
     "virtio", "e1000",  "rtl8139", "vmxnet3",  "e1000-82540em", "e1000-82544gc", "e1000-82545em",
     "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa",      "ne2k_pci",      "pcnet"};
 
-static bool parse_mac(const char *s, char ret[18])
+bool parse_mac(const char *s, char ret[18])
 {
 	if (strlen(s) != 17)
 		return false;

@@ -404,3 +404,15 @@ bool is_proxmox_size(const char *s)
 	_cleanup_free_ char *num = xstrndup(s, strchr("KMGT", s[n - 1]) ? n - 1 : n);
 	return is_number(num);
 }
+
+/* A host-bound device labvirt cannot give: an error, unless the lab says to
+ * start its guests without such devices (then it is left out). */
+bool host_bound(struct parser *p, int line, const char *key, const char *why)
+{
+	if (p->lab->skip_host_devices)
+		return false;
+	diag(p, line,
+	     "%s: %s; 'host-devices skip' in lab.cfg's lab stanza starts the guest without it", key,
+	     why);
+	return false;
+}
