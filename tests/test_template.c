@@ -551,6 +551,10 @@ static const struct {
      "f:3: record lacks OS\nf:3: record lacks Infopage\n"},
     {"Package: \x01\x02\nVersion: 1\x7f\nType: lxc\nOS: x\nInfopage: i\n",
      "f:2: version '1?' is not a version\n"},
+    {"Package: a\nVersion: 1\nType: lxc\nOS: x\nInfopage: i\nArchitecture: amd64\vLocation: a/b\n",
+     "f:1: template name 'x-a_1_amd64?Location: a/b.tar.gz' is not a file name\n"},
+    {"Package: a\nVersion: 1\nType: lxc\nOS: x\nInfopage: i\nLocation: a/b\tc.tar.gz\n",
+     "f:1: template name 'b?c.tar.gz' is not a file name\n"},
 };
 
 static void test_aplinfo_bad(void)

@@ -185,6 +185,19 @@ static bool complete(struct parser *p)
 	return ok;
 }
 
+/* The template's name is a file name in the storage's template/cache/. */
+static void check_file_name(struct parser *p)
+{
+	const char *t = p->rec.template;
+	bool bad = strchr(t, '/') != NULL;
+	for (const char *c = t; *c; c++)
+		bad |= (unsigned char)*c < 0x20 || *c == 0x7f;
+	if (!bad)
+		return;
+	_cleanup_free_ char *q = quote(t);
+	lv_diag_add(p->diags, p->file, p->rec.line, "template name '%s' is not a file name", q);
+}
+
 static void check_duplicate(struct parser *p)
 {
 	const struct aplinfo *first = aplinfo_find(p->list, p->n, p->rec.template);
@@ -208,6 +221,8 @@ static void end_record(struct parser *p)
 		check_values(p);
 		if (p->diags->n == before && !a->template)
 			template_from_fields(a);
+		if (p->diags->n == before)
+			check_file_name(p);
 		if (p->diags->n == before)
 			check_duplicate(p);
 	}
