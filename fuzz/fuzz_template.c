@@ -14,7 +14,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The seeds' symlinks point here (fuzz/make-template-seeds.sh). */
+/* The seeds' symlinks point here (fuzz/make-template-seeds.sh), so the path
+ * is fixed: one fuzz_template process at a time (no -jobs). */
 #define BASE "/dev/shm/labvirt-fuzz-template"
 
 static const char victim_text[] = "victim\n";
