@@ -8,14 +8,18 @@ cd "$(dirname "$0")/.."
 build=${1:-build-fuzz}
 runs=${2:-20000}
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DLABVIRT_FUZZ=ON -DLABVIRT_CORE_ONLY=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_layout fuzz_render
+cmake --build "$build" -j"$(nproc)" --target fuzz_layout fuzz_render fuzz_template fuzz_aplinfo
 work=$(mktemp -d /tmp/labvirt-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-for t in layout render; do
+for t in layout render template aplinfo; do
 	mkdir "$work/$t"
-	corpora=(fuzz/corpus/seed)
+	# The lab seeds are for the layout targets; the others have their own.
+	corpora=()
+	case $t in layout | render) corpora+=(fuzz/corpus/seed) ;; esac
 	[ -d "fuzz/corpus/$t" ] && corpora+=("fuzz/corpus/$t")
-	"$build/fuzz/fuzz_$t" -runs="$runs" -max_len=8192 -artifact_prefix="$work/" \
+	max_len=8192
+	[ "$t" = template ] && max_len=16384 # archives: 512-byte blocks
+	"$build/fuzz/fuzz_$t" -runs="$runs" -max_len="$max_len" -artifact_prefix="$work/" \
 		"$work/$t" "${corpora[@]}" 2>&1 | tail -n 3
 	echo "fuzz_$t: $runs runs, no finding"
 done
