@@ -91,12 +91,15 @@ mkdir -m 0755 "$POOL" "$TMPL_DIR"
 # Loop devices are the host's: the ones backed by a file of ours.
 our_loops() { losetup -a 2>/dev/null | grep -F -- "$T/" || true; }
 # Mounts of anything of ours, in the daemon's mount namespace (where labvirt and
-# libvirt run) and on the host.
+# libvirt run) and on the host: below $T, or below the folder where labvirt mounts an
+# unprivileged container's volumes (/run/labvirt/ct/LAB/...), and that folder itself.
+CT_MNT=/run/labvirt/ct/$LABNAME
 our_mounts() {
 	if [ -n "$E2E_HOLDER_PID" ] && [ -d "/proc/$E2E_HOLDER_PID" ]; then
-		e2e_in_ns cat /proc/self/mountinfo | grep -F -- "$T/" | sed 's/^/ns: /'
+		e2e_in_ns cat /proc/self/mountinfo | grep -F -e "$T/" -e "$CT_MNT" | sed 's/^/ns: /'
 	fi
-	grep -F -- "$T/" /proc/self/mountinfo | sed 's/^/host: /'
+	grep -F -e "$T/" -e "$CT_MNT" /proc/self/mountinfo | sed 's/^/host: /'
+	[ ! -e "$CT_MNT" ] || echo "folder $CT_MNT"
 	return 0
 }
 
@@ -113,11 +116,13 @@ cleanup() {
 		[ "$p" = "$$" ] || kill -KILL "$p" 2>/dev/null
 	done
 	# Whatever was mounted on the host from our files (nothing should be).
-	awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-		while read -r m; do umount -l "$m" 2>/dev/null; done
+	awk -v t="$T/" -v c="$CT_MNT" 'index($5, t) == 1 || index($5, c) == 1 { print $5 }' \
+		/proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 	for l in $(losetup -a 2>/dev/null | grep -F -- "$T/" | cut -d: -f1); do
 		losetup -d "$l" 2>/dev/null
 	done
+	[ -e "$CT_MNT" ] && rm -rf --one-file-system "$CT_MNT"
+	rmdir /run/labvirt/ct /run/labvirt 2>/dev/null
 	if [ "${LABVIRT_E2E_KEEP:-0}" = 1 ]; then
 		e2e_log "kept $T"
 	else
@@ -389,6 +394,8 @@ lv status
 cts_off() { grep -Eq "^ct1[[:space:]].*shut.?off" <<<"$LV_OUT" && grep -Eq "^ct2[[:space:]].*shut.?off" <<<"$LV_OUT"; }
 e2e_check "labvirt status: ct1 and ct2 shut off" cts_off
 e2e_check "no veth left after down" test -z "$(veths)"
+e2e_check "no mount or loop device of the containers' volumes left after down" \
+	test -z "$(our_mounts)$(our_loops)"
 
 # --- what the containers wrote, in their images, nothing mounted
 o1=$(owner_in "$VOL1" /root/made-by-ct)
