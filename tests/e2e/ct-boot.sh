@@ -122,7 +122,6 @@ cleanup() {
 		losetup -d "$l" 2>/dev/null
 	done
 	[ -e "$CT_MNT" ] && rm -rf --one-file-system "$CT_MNT"
-	rmdir /run/labvirt/ct /run/labvirt 2>/dev/null
 	if [ "${LABVIRT_E2E_KEEP:-0}" = 1 ]; then
 		e2e_log "kept $T"
 	else
