@@ -51,4 +51,11 @@ int host_link_alias(const char *ifname, char *buf, size_t len);
 int host_bridge_create(const char *name, const char *alias, const char *cidr, struct lv_error *err);
 int host_bridge_delete(const char *name, struct lv_error *err);
 
+/* An ext4 volume (image file through a loop device, or block device) mounted on
+ * target (made as needed); already mounted there is no error. */
+int host_mount_volume(const char *source, const char *target, bool readonly, struct lv_error *err);
+/* Unmounts target when it is mounted, then removes it and the empty folders
+ * above it below /run/labvirt. */
+int host_unmount_volume(const char *target, struct lv_error *err);
+
 #endif

@@ -337,6 +337,12 @@ char *lab_network_name(const struct lab *lab, const struct lab_bridge *b);
  * path as given; NULL for an empty CD-ROM drive. */
 char *lab_disk_path(const struct lab *lab, const struct lab_guest *g, const struct lab_disk *d);
 
+/* Where labvirt mounts a volume (an ext4 image or LV) of an unprivileged container
+ * on the host before its start, as Proxmox does, since libvirt's LXC driver cannot
+ * mount one inside a user namespace: /run/labvirt/ct/LAB/GUEST/DISK; NULL for a
+ * volume libvirt takes as it is (a folder, a bind mount, a privileged container's). */
+char *lab_ct_mount_dir(const struct lab *lab, const struct lab_guest *g, const struct lab_disk *d);
+
 /* Proxmox's rule for a guest's name (a DNS name; capitals allowed). */
 bool lab_is_guest_name(const char *s);
 

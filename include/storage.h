@@ -14,6 +14,11 @@ struct storage_vol {
 	const char *import_from;
 	bool full_clone;
 	bool raw; /* dir: a raw file (a Proxmox volume named *.raw), else qcow2 */
+	/* A container's volume: a folder (dir: subvol) rather than a file, and what
+	 * fills it once made, before it takes its name (ext4 from a template). */
+	bool folder;
+	int (*fill)(const char *path, void *opaque, struct lv_error *err);
+	void *fill_opaque;
 };
 
 /* A pool's use (lvmthin): sizes in bytes, percentages 0..100. */

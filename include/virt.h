@@ -13,6 +13,10 @@ struct virt;
 int virt_open(const char *uri, const char *state_dir, bool events, struct virt **ret_virt,
 	      struct lv_error *err);
 void virt_close(struct virt *v);
+/* Opens the connection for the lab's containers: libvirt's LXC driver beside the
+ * QEMU one (lxc:///system); an error naming why when there is none (the embedded
+ * driver, a session URI). Domain calls by name then look on both. */
+int virt_open_lxc(struct virt *v, struct lv_error *err);
 static inline void virt_closep(struct virt **v)
 {
 	virt_close(*v);

@@ -172,8 +172,9 @@ expect 1 "labvirt: destroy: guest keep is protected (protection: 1 in $T/prot/10
 expect 0 "" "destroy of the others goes on" -L "$T/prot" -c test:///default destroy --yes other
 expect_out "destroy of the others: done" "*lab prot: destroyed*"
 
-# A copy of /etc/pve with containers (lxc/): validate and xml take them; the verbs
-# that run the lab leave them out with a note, and its VMs come up.
+# A copy of /etc/pve with containers (lxc/): validate and xml take them; up refuses
+# a container whose rootfs volume is not there (nothing made), then runs both kinds
+# once it is (the test driver takes containers too).
 mkdir -p "$T/pve/lxc" "$T/pve/qemu-server"
 printf 'lab: pve\n\ndir: local\n\tpath %s/pve-pool\n\nbridge: vmbr0\n\tmode isolated\n' "$T" >"$T/pve/lab.cfg"
 printf 'name: vm\nmemory: 256\nnet0: virtio,bridge=vmbr0\n' >"$T/pve/qemu-server/100.conf"
@@ -182,9 +183,19 @@ expect 0 "" "validate reads a container" -L "$T/pve" validate
 expect_out "validate counts it" "lab pve: 2 guests, 1 storage, 1 bridge: valid"
 expect 0 "" "xml renders a container" -L "$T/pve" xml ct
 expect_out "its XML is LXC's" '<domain type="lxc">*<source file="'"$T"'/pve-pool/images/200/vm-200-disk-0.raw"/>*'
-expect 0 "labvirt: note: container 'ct' ($T/pve/lxc/200.conf) left out: labvirt reads, checks and renders containers (validate, xml) but does not run them yet" \
-	"up leaves the container out, with a note" -L "$T/pve" -c test:///default up
-expect_out "up brings the VM up" "*lab pve is up: 1 of 1 guests running"
+expect 1 "ct: rootfs volume '$T/pve-pool/images/200/vm-200-disk-0.raw' is missing: restore the container's backup there, or make a new one (rootfs: STORAGE:SIZE with ostemplate:)
+labvirt: 1 file the lab needs is missing" \
+	"up refuses a container without its rootfs" -L "$T/pve" -c test:///default up
+if [ -e "$T/pve-pool" ]; then
+	failed=$((failed + 1))
+	echo "not ok - nothing made for it"
+else
+	passed=$((passed + 1))
+	echo "ok - nothing made for it"
+fi
+mkdir -p "$T/pve-pool/images/200" && truncate -s 1G "$T/pve-pool/images/200/vm-200-disk-0.raw"
+expect 0 "" "with its rootfs, up runs the VM and the container" -L "$T/pve" -c test:///default up
+expect_out "both are up" "*define domain ct*define domain vm*lab pve is up: 2 of 2 guests running"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

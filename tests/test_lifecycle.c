@@ -149,12 +149,13 @@ static void test_up_is_idempotent(const char *dir)
 static void test_status(const char *dir)
 {
 	struct result r = RUN(dir, "status", "--json");
-	check(r.code == 0 && strstr(r.out, "{\"name\":\"a\",\"state\":\"running\",\"vcpus\":1,"
-					   "\"memory_mib\":128,\"disks\":\"virtio0=64M\""),
+	check(r.code == 0 &&
+		  strstr(r.out, "{\"name\":\"a\",\"type\":\"vm\",\"state\":\"running\",\"vcpus\":1,"
+				"\"memory_mib\":128,\"disks\":\"virtio0=64M\""),
 	      "status --json shows a running guest", r.out);
 	result_free(&r);
 	r = RUN(dir, "status");
-	check(r.code == 0 && strstr(r.out, "\nb                running      1   128 MiB"),
+	check(r.code == 0 && strstr(r.out, "\nb                vm   running      1   128 MiB"),
 	      "status table has a line per guest", r.out);
 	result_free(&r);
 }

@@ -25,7 +25,9 @@ void storage_vol_init(struct storage_vol *v, const struct lab *lab, const struct
 	    .full_clone = d->full_clone,
 	};
 	size_t n = v->path ? strlen(v->path) : 0;
-	v->raw = d->cloudinit || (d->named && n > 4 && streq(v->path + n - 4, ".raw"));
+	v->raw = d->cloudinit || d->bus == BUS_MP ||
+		 (d->named && n > 4 && streq(v->path + n - 4, ".raw"));
+	v->folder = d->bus == BUS_MP && d->subvol;
 }
 
 void storage_vol_clear(struct storage_vol *v)

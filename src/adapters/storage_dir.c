@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@ static int dir_query(const struct storage_vol *v, bool *ret_exists, bool *ret_fo
 		     struct lv_error *err)
 {
 	struct stat st;
+	bool want_dir = v->folder;
 	if (lstat(v->path, &st) < 0) {
 		if (errno != ENOENT)
 			return lv_fail_errno(err, errno, "cannot stat '%s'", v->path);
@@ -37,13 +39,14 @@ static int dir_query(const struct storage_vol *v, bool *ret_exists, bool *ret_fo
 	ssize_t n = getxattr(v->path, OWNER_XATTR, tag, sizeof(tag) - 1);
 	if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)) {
 		/* No user xattrs on this file system: the name carries the owner. */
-		*ret_foreign = !S_ISREG(st.st_mode);
+		*ret_foreign = want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode);
 		return 0;
 	}
 	if (n < 0 && errno != ENODATA)
 		return lv_fail_errno(err, errno, "cannot read owner of '%s'", v->path);
 	tag[n > 0 ? n : 0] = '\0';
-	*ret_foreign = !S_ISREG(st.st_mode) || !streq(tag, v->owner);
+	*ret_foreign =
+	    (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) || !streq(tag, v->owner);
 	return 0;
 }
 
@@ -114,6 +117,19 @@ static int qcow2_clone(const struct storage_vol *v, const char *tmp, struct lv_e
 	return host_run(conv, NULL, err);
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* A folder volume and everything in it, never following a symlink out of it. */
+static int remove_tree(const char *path)
+{
+	int rc = nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	return rc < 0 && errno == ENOENT ? 0 : rc;
+}
+
 static int ensure_dir(const char *path, struct lv_error *err)
 {
 	_cleanup_free_ char *copy = xstrdup(path);
@@ -150,9 +166,14 @@ static int dir_create(const struct storage_vol *v, struct lv_error *err)
 	_cleanup_free_ char *copy = xstrdup(v->path);
 	_cleanup_free_ char *tmp =
 	    xasprintf("%s/.%s.part-%d", dirname(copy), strrchr(v->path, '/') + 1, (int)getpid());
-	int rc = v->import_from ? qcow2_clone(v, tmp, err)
-		 : v->raw       ? raw_create(tmp, v->size, err)
-				: qcow2_create(tmp, v->size, NULL, NULL, err);
+	int rc =
+	    v->folder
+		? (mkdir(tmp, 0700) < 0 ? lv_fail_errno(err, errno, "cannot create '%s'", tmp) : 0)
+	    : v->import_from ? qcow2_clone(v, tmp, err)
+	    : v->raw         ? raw_create(tmp, v->size, err)
+			     : qcow2_create(tmp, v->size, NULL, NULL, err);
+	if (rc == 0 && v->fill)
+		rc = v->fill(tmp, v->fill_opaque, err);
 	if (rc == 0 && setxattr(tmp, OWNER_XATTR, v->owner, strlen(v->owner), 0) < 0 &&
 	    errno != ENOTSUP && errno != EOPNOTSUPP)
 		rc = lv_fail_errno(err, errno, "cannot tag '%s'", tmp);
@@ -161,7 +182,7 @@ static int dir_create(const struct storage_vol *v, struct lv_error *err)
 	if (rc == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, v->path, RENAME_NOREPLACE) < 0)
 		rc = lv_fail_errno(err, errno, "cannot create '%s'", v->path);
 	if (rc < 0)
-		unlink(tmp);
+		v->folder ? remove_tree(tmp) : unlink(tmp);
 	return rc;
 }
 
@@ -175,7 +196,7 @@ static int dir_remove(const struct storage_vol *v, struct lv_error *err)
 	if (foreign)
 		return lv_fail(err, LV_EXIT_FAIL, "'%s' was not made by labvirt for %s: left alone",
 			       v->path, v->owner);
-	if (unlink(v->path) < 0 && errno != ENOENT)
+	if (v->folder ? remove_tree(v->path) < 0 : unlink(v->path) < 0 && errno != ENOENT)
 		return lv_fail_errno(err, errno, "cannot remove '%s'", v->path);
 	return 0;
 }

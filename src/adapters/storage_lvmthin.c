@@ -277,6 +277,8 @@ static int create_linked(const struct pool_state *st, const struct storage_vol *
 	return rc;
 }
 
+static int lvmthin_remove(const struct storage_vol *v, struct lv_error *err);
+
 static int lvmthin_create(const struct storage_vol *v, struct lv_error *err)
 {
 	const struct lab_storage *s = v->storage;
@@ -287,6 +289,11 @@ static int lvmthin_create(const struct storage_vol *v, struct lv_error *err)
 		rc = lv_fail(err, LV_EXIT_FAIL, "'%s' exists", v->path);
 	if (rc == 0 && !v->import_from) {
 		rc = lv_create(s, lv_name_of(v), v->size, tag, err);
+		struct lv_error ignored;
+		if (rc == 0 && v->fill && v->fill(v->path, v->fill_opaque, err) < 0) {
+			lvmthin_remove(v, &ignored); /* the journal undoes it if killed here */
+			rc = -1;
+		}
 	} else if (rc == 0) {
 		struct lvm_image img;
 		rc = need_tools(s, true, err) < 0 || image_info(v->import_from, &img, err) < 0 ? -1

@@ -28,9 +28,9 @@ static inline struct engine ctx_engine(const struct ctx *c)
 /* Loads the layout; layout errors are printed here (all of them) and make
  * the command fail with LV_EXIT_USAGE. */
 int ctx_load(struct ctx *c, struct lv_error *err);
-/* Loads the layout and connects; the lab's containers are left out (with a note). */
+/* Loads the layout and connects (to the LXC driver too when the lab has containers). */
 int ctx_connect(struct ctx *c, struct lv_error *err);
-/* Loads the layout and connects, the lab as it is (xml's probe of the accelerator). */
+/* Loads the layout and connects to the QEMU driver only (xml's probe of the accelerator). */
 int ctx_open(struct ctx *c, struct lv_error *err);
 void ctx_release(struct ctx *c);
 /* The accelerator: the lab's setting, or the best the hypervisor offers. */

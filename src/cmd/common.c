@@ -21,36 +21,15 @@ int ctx_load(struct ctx *c, struct lv_error *err)
 	return 0;
 }
 
-/* Containers are read, checked and rendered (validate, xml); running them through
- * libvirt's LXC driver is the next step of issue 14. Until then the verbs that act
- * on the lab leave them out, and say so, so that a copy of /etc/pve with
- * containers still brings its VMs up. */
-static void drop_containers(struct ctx *c)
-{
-	struct lab *lab = c->lab;
-	size_t kept = 0;
-	for (size_t i = 0; i < lab->n_guests; i++) {
-		struct lab_guest *g = &lab->guests[i];
-		if (g->kind == KIND_VM) {
-			lab->guests[kept++] = *g;
-			continue;
-		}
-		fprintf(c->errout,
-			"labvirt: note: container '%s' (%s) left out: labvirt reads, checks and "
-			"renders containers (validate, xml) but does not run them yet\n",
-			g->name, g->file);
-		lab_guest_free(g);
-	}
-	lab->n_guests = kept;
-}
-
+/* A lab with containers also needs libvirt's LXC driver beside the QEMU one. */
 int ctx_connect(struct ctx *c, struct lv_error *err)
 {
-	if (ctx_load(c, err) < 0)
+	if (ctx_open(c, err) < 0)
 		return -1;
-	if (!c->virt)
-		drop_containers(c);
-	return ctx_open(c, err);
+	for (size_t i = 0; i < c->lab->n_guests; i++)
+		if (c->lab->guests[i].kind == KIND_CT)
+			return virt_open_lxc(c->virt, err);
+	return 0;
 }
 
 int ctx_open(struct ctx *c, struct lv_error *err)

@@ -56,6 +56,8 @@ static int remove_guest(struct ctx *c, const struct lab_guest *g, struct lv_erro
 	if ((d.state == DOM_RUNNING || d.state == DOM_PAUSED || d.state == DOM_OTHER) &&
 	    virt_domain_poweroff(c->virt, g->name, err) < 0)
 		return lv_prefix(err, "destroy %s", g->name);
+	if (ct_unmount_volumes(c->lab, g, err) < 0) /* before its volumes go */
+		return lv_prefix(err, "destroy %s", g->name);
 	bool keep_efidisk = efidisk_keep(c->lab, g);
 	if (d.state != DOM_ABSENT && d.persistent &&
 	    virt_domain_undefine(c->virt, g->name, keep_efidisk, err) < 0)

@@ -69,8 +69,14 @@ static int stop_group(struct ctx *c, char **names, size_t n, int timeout, struct
 		} else if (virt_domain_poweroff(c->virt, names[i], err) < 0) {
 			fprintf(c->errout, "%s: %s\n", names[i], err->msg);
 			failed++;
+			continue;
 		} else {
 			fprintf(c->out, "%s: powered off after %d s\n", names[i], timeout);
+		}
+		/* a container's volumes mounted for it on the host */
+		if (ct_unmount_volumes(c->lab, lab_find_guest(c->lab, names[i]), err) < 0) {
+			fprintf(c->errout, "%s: %s\n", names[i], err->msg);
+			failed++;
 		}
 	}
 	return failed;
@@ -128,6 +134,17 @@ int cmd_down(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	int failed = stop_in_order(c, names, n, timeout, err);
 	if (failed < 0)
 		return -1;
+	/* containers that were already off: their volumes' host mounts go too */
+	for (size_t i = 0; i < c->lab->n_guests; i++) {
+		const struct lab_guest *g = &c->lab->guests[i];
+		bool stopped_here = false;
+		for (size_t k = 0; k < n; k++)
+			stopped_here = stopped_here || streq(names[k], g->name);
+		if (sel[i] && !stopped_here && ct_unmount_volumes(c->lab, g, err) < 0) {
+			fprintf(c->errout, "%s: %s\n", g->name, err->msg);
+			failed++;
+		}
+	}
 	if (failed)
 		return lv_fail(err, LV_EXIT_FAIL, "down: %d guest%s could not be stopped", failed,
 			       failed == 1 ? "" : "s");

@@ -53,6 +53,8 @@ static char *disks_text(const struct lab_guest *g)
 			n = xasprintf("%s%s%s=%llu%c", s, d ? "," : "", k->key,
 				      (unsigned long long)(k->size >> (k->size % GIB ? 20 : 30)),
 				      k->size % GIB ? 'M' : 'G');
+		else if (k->bind || k->subvol) /* a container's folder */
+			n = xasprintf("%s%s%s=folder", s, d ? "," : "", k->key);
 		else
 			n = xasprintf("%s%s%s=image", s, d ? "," : "", k->key);
 		free(s);
@@ -165,7 +167,8 @@ static void print_json(struct ctx *c, struct row *rows, size_t n)
 		_cleanup_free_ char *br = bridges_text(rows[i].g);
 		fprintf(c->out, "%s{\"name\":", i ? "," : "");
 		json_str(c->out, rows[i].g->name);
-		fprintf(c->out, ",\"state\":");
+		fprintf(c->out,
+			",\"type\":\"%s\",\"state\":", rows[i].g->kind == KIND_CT ? "ct" : "vm");
 		json_str(c->out, state_name(&rows[i].dom));
 		fprintf(c->out, ",\"vcpus\":%d,\"memory_mib\":%llu,\"disks\":", rows[i].info.vcpus,
 			rows[i].info.mem_mib);
@@ -189,16 +192,17 @@ static void print_json(struct ctx *c, struct row *rows, size_t n)
 
 static void print_table(struct ctx *c, struct row *rows, size_t n)
 {
-	fprintf(c->out, "%-16s %-9s %4s %9s  %-24s %-10s %-12s %s\n", "GUEST", "STATE", "VCPU",
-		"RAM", "DISKS", "BRIDGE", "CONSOLE", "ADDRESSES");
+	fprintf(c->out, "%-16s %-4s %-9s %4s %9s  %-24s %-10s %-12s %s\n", "GUEST", "TYPE", "STATE",
+		"VCPU", "RAM", "DISKS", "BRIDGE", "CONSOLE", "ADDRESSES");
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *disks = disks_text(rows[i].g);
 		_cleanup_free_ char *br = bridges_text(rows[i].g);
 		_cleanup_free_ char *addrs = addresses_text(&rows[i]);
 		char ram[32];
 		snprintf(ram, sizeof(ram), "%llu MiB", rows[i].info.mem_mib);
-		fprintf(c->out, "%-16s %-9s %4d %9s  %-24s %-10s %-12s %s\n", rows[i].g->name,
-			state_name(&rows[i].dom), rows[i].info.vcpus, ram, disks, br,
+		fprintf(c->out, "%-16s %-4s %-9s %4d %9s  %-24s %-10s %-12s %s\n", rows[i].g->name,
+			rows[i].g->kind == KIND_CT ? "ct" : "vm", state_name(&rows[i].dom),
+			rows[i].info.vcpus, ram, disks, br,
 			rows[i].info.console[0] ? rows[i].info.console : "-", addrs);
 	}
 }

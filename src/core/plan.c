@@ -50,6 +50,12 @@ static void add_step(struct plan *p, enum step_op op, size_t guest, size_t disk,
 
 static bool image_used(const struct lab *lab, const bool *selected, const char *name)
 {
+	for (size_t i = 0; i < lab->n_guests; i++) {
+		const struct lab_ct *ct = lab->guests[i].ct;
+		if ((!selected || selected[i]) && ct && ct->template_image &&
+		    streq(ct->template_image, name))
+			return true; /* a container's ostemplate */
+	}
 	for (size_t i = 0; i < lab->n_guests; i++)
 		for (size_t d = 0; (!selected || selected[i]) && d < lab->guests[i].n_disks; d++)
 			if (lab->guests[i].disks[d].image &&

@@ -92,12 +92,16 @@ static void add_ct_features(struct xml_builder *xb, xmlNode *root, const struct 
 static int add_mount(struct xml_builder *xb, xmlNode *devices, const struct lab *lab,
 		     const struct lab_guest *g, const struct lab_disk *d, struct lv_error *err)
 {
-	_cleanup_free_ char *path = d->bind ? xstrdup(d->path) : lab_disk_path(lab, g, d);
+	/* an unprivileged container's ext4 volume: the folder labvirt mounts it on */
+	_cleanup_free_ char *mounted = lab_ct_mount_dir(lab, g, d);
+	_cleanup_free_ char *path = mounted   ? xstrdup(mounted)
+				    : d->bind ? xstrdup(d->path)
+					      : lab_disk_path(lab, g, d);
 	if (!path)
 		return lv_fail(err, LV_EXIT_FAIL, "%s: no path for its volume", d->key);
 	const struct lab_storage *s = d->storage ? lab_find_storage(lab, d->storage) : NULL;
 	bool block = s && s->type == STORAGE_LVMTHIN;
-	const char *type = d->bind || d->subvol ? "mount" : block ? "block" : "file";
+	const char *type = mounted || d->bind || d->subvol ? "mount" : block ? "block" : "file";
 	xmlNode *fs = add_with(xb, devices, "filesystem", "type", type);
 	set(xb, fs, "accessmode", "passthrough");
 	if (streq(type, "file")) {

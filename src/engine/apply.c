@@ -197,7 +197,9 @@ static int do_step(struct run *r, const struct plan_step *s, struct undo *u, str
 	}
 	case STEP_VOLUME_CREATE: {
 		struct storage_vol v;
+		_cleanup_free_ struct ct_fill *fill = NULL;
 		storage_vol_init(&v, lab, g, &g->disks[s->disk]);
+		ct_volume_fill(&v, &fill, lab, g, &g->disks[s->disk]);
 		int rc = storage_create(&v, err);
 		storage_vol_clear(&v);
 		return rc;
@@ -209,7 +211,7 @@ static int do_step(struct run *r, const struct plan_step *s, struct undo *u, str
 	case STEP_DOMAIN_DEFINE:
 		return virt_domain_define(c->virt, r->plan->xml[s->guest], g->onboot, err);
 	case STEP_DOMAIN_START: {
-		if (write_cloudinit_drives(lab, g, err) < 0)
+		if (write_cloudinit_drives(lab, g, err) < 0 || ct_mount_volumes(lab, g, err) < 0)
 			return -1;
 		bool had_efidisk = efidisk_exists(lab, g);
 		int rc = virt_domain_start(c->virt, g->name, err);
@@ -257,6 +259,8 @@ static int undo_step(struct run *r, struct undo *u)
 		break;
 	case STEP_DOMAIN_START:
 		rc = virt_domain_poweroff(c->virt, g->name, &err);
+		if (rc == 0)
+			rc = ct_unmount_volumes(lab, g, &err);
 		break;
 	case STEP_IMAGE_FETCH:
 	case STEP_VOLUME_PREPARE: /* undone with its volume */

@@ -32,4 +32,21 @@ bool efidisk_keep(const struct lab *lab, const struct lab_guest *g);
 int preflight_check(const struct engine *c, const bool *selected, const struct plan *p,
 		    struct lv_error *err);
 
+/* Containers (ct.c). The template a container's ostemplate names (a file or a
+ * catalogue image's path), or NULL. */
+const char *ct_template(const struct lab *lab, const struct lab_guest *g);
+/* For a container's new volume, sets v's fill: the rootfs from the template with
+ * the container's identity written (hostname, hosts, resolv.conf, network config,
+ * root's password and keys), as ext4 or a folder; an mpN empty. *holder is what
+ * v->fill_opaque points to (caller frees). Does nothing for other volumes. */
+struct storage_vol;
+struct ct_fill;
+void ct_volume_fill(struct storage_vol *v, struct ct_fill **holder, const struct lab *lab,
+		    const struct lab_guest *g, const struct lab_disk *d);
+/* An unprivileged container's ext4 volumes mounted on the host before its start
+ * (libvirt's LXC driver cannot mount them in its user namespace), and unmounted
+ * once it is off. */
+int ct_mount_volumes(const struct lab *lab, const struct lab_guest *g, struct lv_error *err);
+int ct_unmount_volumes(const struct lab *lab, const struct lab_guest *g, struct lv_error *err);
+
 #endif

@@ -60,6 +60,25 @@ static int missing_files(const struct engine *c, const struct lab_guest *g)
 			    c, g, what, path,
 			    "download it and put it there (README: \"Operating systems\")");
 	}
+	const struct lab_disk *rootfs = NULL;
+	for (size_t d = 0; g->kind == KIND_CT && d < g->n_disks; d++)
+		if (streq(g->disks[d].key, "rootfs"))
+			rootfs = &g->disks[d];
+	_cleanup_free_ char *root =
+	    rootfs && rootfs->named ? lab_disk_path(c->lab, g, rootfs) : NULL;
+	struct stat st;
+	/* a container's existing root file system (an image, an LV or a folder) */
+	if (root && stat(root, &st) < 0) {
+		fprintf(c->errout,
+			"%s: rootfs volume '%s' is missing: restore the container's backup there, "
+			"or make a new one (rootfs: STORAGE:SIZE with ostemplate:)\n",
+			g->name, root);
+		n++;
+	}
+	if (g->ct && g->ct->template_path)
+		n += check_readable(
+		    c, g, "ostemplate", g->ct->template_path,
+		    "put the template there (pveam download, or an image: of lab.cfg)");
 	if (g->kernel)
 		n += check_file(c, g, "kernel", g->kernel, "put the kernel there");
 	if (g->initrd)

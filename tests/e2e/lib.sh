@@ -611,6 +611,9 @@ e2e_daemon_stop() {
 	if [ -n "$E2E_HOLDER_PID" ] && [ -d "/proc/$E2E_HOLDER_PID" ] && [ -n "$E2E_NS" ]; then
 		# Gracefully first, so that libvirt gives files their owners back.
 		e2e_virsh_cleanup e2e_in_ns qemu:///system
+		# Containers live in network namespaces of their own: ending the daemon's
+		# would leave them running, so they are destroyed while it still answers.
+		e2e_virsh_cleanup e2e_in_ns lxc:///system
 	fi
 	_e2e_netns_delete # every process of the daemon lives in the netns
 	if [ -n "$E2E_HOLDER_PID" ]; then

@@ -123,8 +123,7 @@ int virt_domain_addresses(struct virt *v, const char *name, const struct virt_do
 	 * source, or to read what the caller does not know yet. */
 	_cleanup_dom_ virDomainPtr dom = NULL;
 	struct virt_dom_info read;
-	if ((!known || known->agent_channel || !v->local) &&
-	    !(dom = virDomainLookupByName(v->conn, name)))
+	if ((!known || known->agent_channel || !v->local) && !(dom = virt_lookup(v, name)))
 		return virt_fail(err, "cannot look up domain '%s'", name);
 	if (!known) {
 		if (virt_live_info(dom, name, &read, err) < 0)

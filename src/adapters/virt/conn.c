@@ -236,6 +236,57 @@ static void embed_wait_reconnect(struct virt *v)
 		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
 }
 
+/* The LXC driver's URI beside a QEMU one: lxc:///system for qemu:///system,
+ * lxc+ssh://host/system for qemu+ssh://host/system; NULL when there is none. */
+static char *lxc_uri(const char *uri)
+{
+	const char *rest = startswith(uri, "qemu") ? uri + strlen("qemu") : NULL;
+	if (!rest || (rest[0] != ':' && rest[0] != '+') || !strstr(rest, "/system"))
+		return NULL;
+	return xasprintf("lxc%s", rest);
+}
+
+int virt_open_lxc(struct virt *v, struct lv_error *err)
+{
+	if (v->lxc)
+		return 0;
+	if (startswith(v->uri, "test:")) { /* the test driver takes <domain type='lxc'> */
+		v->lxc = v->conn;
+		return 0;
+	}
+	_cleanup_free_ char *uri = lxc_uri(v->uri);
+	if (!uri)
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "the lab has containers, which need libvirt's LXC driver in the "
+			       "libvirt daemon (lxc:///system, package libvirt-daemon-driver-lxc); "
+			       "labvirt is connected to '%s', which has none",
+			       v->uri);
+	v->lxc = virConnectOpen(uri);
+	if (!v->lxc)
+		return virt_fail(err,
+				 "the lab has containers: cannot connect to libvirt's LXC driver "
+				 "'%s' (package libvirt-daemon-driver-lxc)",
+				 uri);
+	return 0;
+}
+
+virDomainPtr virt_lookup(struct virt *v, const char *name)
+{
+	virDomainPtr dom = virDomainLookupByName(v->conn, name);
+	if (!dom && v->lxc && v->lxc != v->conn) {
+		virErrorPtr e = virGetLastError();
+		if (e && e->code == VIR_ERR_NO_DOMAIN)
+			dom = virDomainLookupByName(v->lxc, name);
+	}
+	return dom;
+}
+
+virConnectPtr virt_conn_for_xml(struct virt *v, const char *xml)
+{
+	bool lxc = startswith(xml, "<domain type=\"lxc\"") || startswith(xml, "<domain type='lxc'");
+	return lxc && v->lxc ? v->lxc : v->conn;
+}
+
 void virt_close(struct virt *v)
 {
 	if (!v)
@@ -245,6 +296,8 @@ void virt_close(struct virt *v)
 	if (v->events)
 		event_loop_release();
 	virt_leases_free(v);
+	if (v->lxc && v->lxc != v->conn)
+		virConnectClose(v->lxc);
 	virConnectClose(v->conn);
 	free(v->uri);
 	free(v);

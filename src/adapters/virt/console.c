@@ -124,10 +124,10 @@ static void on_stream(virStreamPtr st, int events, void *opaque)
 
 static int console_attach(struct virt *v, const char *name, struct console *c, struct lv_error *err)
 {
-	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
+	_cleanup_dom_ virDomainPtr dom = virt_lookup(v, name);
 	if (!dom)
 		return virt_fail(err, "cannot find domain '%s'", name);
-	c->st = virStreamNew(v->conn, VIR_STREAM_NONBLOCK);
+	c->st = virStreamNew(virDomainGetConnect(dom), VIR_STREAM_NONBLOCK);
 	if (!c->st || virDomainOpenConsole(dom, NULL, c->st, VIR_DOMAIN_CONSOLE_FORCE) < 0)
 		return virt_fail(err, "cannot open the console of '%s'", name);
 	return 0;

@@ -63,7 +63,7 @@ int virt_domain_query(struct virt *v, const char *lab, const char *name, struct 
 		      struct lv_error *err)
 {
 	*ret = (struct inv_domain){.state = DOM_ABSENT};
-	_cleanup_dom_ virDomainPtr dom = virDomainLookupByName(v->conn, name);
+	_cleanup_dom_ virDomainPtr dom = virt_lookup(v, name);
 	if (!dom) {
 		virErrorPtr e = virGetLastError();
 		if (e && e->code == VIR_ERR_NO_DOMAIN)
@@ -188,30 +188,41 @@ static virDomainPtr find_domain(virDomainPtr *list, const char *name)
 	return NULL;
 }
 
-/* The lab's domains with few calls, whatever the number of guests: one list
- * of all domains, one of the transient ones, the states of the lab's in one
- * stats call; then only the metadata of each, one call per existing guest. */
-static int domains_query(struct virt *v, const struct lab *lab, struct inv_domain *doms,
-			 struct virt_dom_info *live, struct lv_error *err)
+/* The lab's domains of one kind on their connection, with few calls, whatever the
+ * number of guests: one list of all domains, one of the transient ones, the states
+ * of the lab's in one stats call; then only the metadata of each, one call per
+ * existing guest. A domain of a guest's name on the other driver (a VM's name
+ * taken by a container, or the reverse) makes the guest's name foreign there. */
+static int domains_query_kind(struct virt *v, const struct lab *lab, enum lab_kind kind,
+			      struct inv_domain *doms, struct virt_dom_info *live,
+			      struct lv_error *err)
 {
-	_cleanup_dom_list_ virDomainPtr *all = NULL, *transient = NULL;
-	if (virConnectListAllDomains(v->conn, &all, 0) < 0 ||
-	    virConnectListAllDomains(v->conn, &transient, VIR_CONNECT_LIST_DOMAINS_TRANSIENT) < 0)
+	virConnectPtr conn = kind == KIND_CT && v->lxc ? v->lxc : v->conn;
+	virConnectPtr other = kind == KIND_CT ? v->conn : v->lxc;
+	_cleanup_dom_list_ virDomainPtr *all = NULL, *transient = NULL, *others = NULL;
+	if (virConnectListAllDomains(conn, &all, 0) < 0 ||
+	    virConnectListAllDomains(conn, &transient, VIR_CONNECT_LIST_DOMAINS_TRANSIENT) < 0 ||
+	    (other && other != conn && virConnectListAllDomains(other, &others, 0) < 0))
 		return virt_fail(err, "cannot list the domains");
 	_cleanup_free_ virDomainPtr *mine = xcalloc(lab->n_guests + 1, sizeof(virDomainPtr));
 	size_t n = 0;
 	for (size_t i = 0; i < lab->n_guests; i++) {
+		if (lab->guests[i].kind != kind)
+			continue;
 		doms[i] = (struct inv_domain){.state = DOM_ABSENT};
 		virDomainPtr d = find_domain(all, lab->guests[i].name);
 		if (d)
 			mine[n++] = d;
+		else if (find_domain(others, lab->guests[i].name))
+			doms[i] = (struct inv_domain){.state = DOM_OTHER, .foreign = true};
 	}
 	if (n == 0)
 		return 0;
 	virDomainStatsRecordPtr *stats = NULL;
 	int n_stats = virDomainListGetStats(mine, VIR_DOMAIN_STATS_STATE, &stats, 0);
 	for (size_t i = 0; i < lab->n_guests; i++) {
-		virDomainPtr d = find_domain(mine, lab->guests[i].name);
+		virDomainPtr d =
+		    lab->guests[i].kind == kind ? find_domain(mine, lab->guests[i].name) : NULL;
 		if (!d)
 			continue;
 		int state = -1, reason;
@@ -231,6 +242,17 @@ static int domains_query(struct virt *v, const struct lab *lab, struct inv_domai
 	}
 	virDomainStatsRecordListFree(stats);
 	return 0;
+}
+
+static int domains_query(struct virt *v, const struct lab *lab, struct inv_domain *doms,
+			 struct virt_dom_info *live, struct lv_error *err)
+{
+	bool cts = false;
+	for (size_t i = 0; i < lab->n_guests; i++)
+		cts = cts || lab->guests[i].kind == KIND_CT;
+	if (domains_query_kind(v, lab, KIND_VM, doms, live, err) < 0)
+		return -1;
+	return cts ? domains_query_kind(v, lab, KIND_CT, doms, live, err) : 0;
 }
 
 int virt_inventory_live(struct virt *v, const struct lab *lab, struct inventory *inv,
@@ -261,10 +283,13 @@ int virt_inventory(struct virt *v, const struct lab *lab, struct inventory *inv,
 
 int virt_running(struct virt *v, const struct lab *lab, bool *ret_running, struct lv_error *err)
 {
-	_cleanup_dom_list_ virDomainPtr *active = NULL;
-	if (virConnectListAllDomains(v->conn, &active, VIR_CONNECT_LIST_DOMAINS_ACTIVE) < 0)
+	_cleanup_dom_list_ virDomainPtr *active = NULL, *cts = NULL;
+	if (virConnectListAllDomains(v->conn, &active, VIR_CONNECT_LIST_DOMAINS_ACTIVE) < 0 ||
+	    (v->lxc && v->lxc != v->conn &&
+	     virConnectListAllDomains(v->lxc, &cts, VIR_CONNECT_LIST_DOMAINS_ACTIVE) < 0))
 		return virt_fail(err, "cannot list the running domains");
 	for (size_t i = 0; i < lab->n_guests; i++)
-		ret_running[i] = find_domain(active, lab->guests[i].name) != NULL;
+		ret_running[i] = find_domain(lab->guests[i].kind == KIND_CT && cts ? cts : active,
+					     lab->guests[i].name) != NULL;
 	return 0;
 }

@@ -27,13 +27,20 @@ struct lease_cache {
 
 struct virt {
 	virConnectPtr conn;
-	bool events; /* holds the event loop thread (event_loop_want) */
+	virConnectPtr lxc; /* containers' (virt_open_lxc): the LXC driver, or conn itself
+			      (the test driver takes both kinds); NULL: none opened */
+	bool events;       /* holds the event loop thread (event_loop_want) */
 	char *uri;
 	bool network_driver;
 	bool local;
 	bool cache_leases;
 	struct lease_cache *leases;
 };
+
+/* The domain called name: the QEMU connection's, else the LXC one's (conn.c). */
+virDomainPtr virt_lookup(struct virt *v, const char *name);
+/* The connection a domain XML goes to: the LXC one for <domain type="lxc">. */
+virConnectPtr virt_conn_for_xml(struct virt *v, const char *xml);
 
 /* Frees the lease cache (addr.c). */
 void virt_leases_free(struct virt *v);

@@ -53,6 +53,13 @@ char *lab_volume_name(const struct lab *lab, const struct lab_guest *g, const st
 	return xasprintf("%s-%s-%s%s", lab->name, g->name, d->key, suffix);
 }
 
+char *lab_ct_mount_dir(const struct lab *lab, const struct lab_guest *g, const struct lab_disk *d)
+{
+	if (g->kind != KIND_CT || !g->ct->unprivileged || d->bus != BUS_MP || d->bind || d->subvol)
+		return NULL;
+	return xasprintf("/run/labvirt/ct/%s/%s/%s", lab->name, g->name, d->key);
+}
+
 char *lab_network_name(const struct lab *lab, const struct lab_bridge *b)
 {
 	return xasprintf("labvirt-%s-%s", lab->name, b->name);
