@@ -72,6 +72,7 @@ LABNAME=ctl
 declare -A IP=([vm1]=10.81.0.10 [ct1]=10.81.0.21 [ct2]=10.81.0.22)
 GW=10.81.0.1
 SHIFT=100000
+uuid1="" uuid2="" # the containers' uuids, once they run
 
 unset LABVIRT_URI LIBVIRT_DEFAULT_URI LIBVIRT_LOG_OUTPUTS
 T=$(mktemp -d /tmp/labvirt-e2e-ct.XXXXXX)
@@ -108,10 +109,7 @@ cleanup() {
 	set +e
 	trap - INT TERM
 	e2e_console_abort
-	if [ -n "$E2E_HOLDER_PID" ] && [ -d "/proc/$E2E_HOLDER_PID" ] && [ -n "$E2E_NS" ]; then
-		e2e_virsh_cleanup e2e_in_ns "$LURI"
-	fi
-	e2e_daemon_stop # the qemu domains, then every process of the netns; the mount ns goes with them
+	e2e_daemon_stop # the domains of both drivers, then every process of the netns
 	for p in $(pgrep -f -- "$T/"); do
 		[ "$p" = "$$" ] || kill -KILL "$p" 2>/dev/null
 	done
@@ -315,6 +313,12 @@ done
 x1=$(lsh dumpxml ct1)
 x2=$(lsh dumpxml ct2)
 printf '%s\n' "$x1" | sed 's/^/#   ct1 live: /' >&2
+uuid1=$(sed -n 's:^ *<uuid>\(.*\)</uuid>$:\1:p' <<<"$x1")
+uuid2=$(sed -n 's:^ *<uuid>\(.*\)</uuid>$:\1:p' <<<"$x2")
+# shellcheck disable=SC2016 # expanded by that sh
+e2e_check "the containers' init processes are found by their uuid while up" \
+	sh -c 'for u in "$@"; do grep -qsF "container_uuid=$u" /proc/[0-9]*/environ || exit 1; done' \
+	sh "${uuid1:-none}" "${uuid2:-none}"
 e2e_check "ct1 live: an lxc domain with Proxmox's idmap (0 -> $SHIFT, 65536 ids)" \
 	has "$x1" "<domain type=.lxc." "<uid start=.0. target=.$SHIFT. count=.65536./>" \
 	"<gid start=.0. target=.$SHIFT. count=.65536./>"
@@ -418,10 +422,18 @@ e2e_check "the rootfs volumes are gone" sh -c '! ls -d "$@" 2>/dev/null' sh "$VO
 e2e_check "no veth left" test -z "$(veths)"
 e2e_check "no mount of ours left (daemon's namespace and host)" test -z "$(our_mounts)"
 e2e_check "no loop device on a file of ours" test -z "$(our_loops)"
+# A container's processes live in network namespaces of their own, not in the
+# daemon's: they are found anywhere on the host by the uuid libvirt puts in the
+# environment of the container's init (container_uuid=), its controller by its
+# command line (libvirt_lxc --name NAME, in the daemon's netns), vm1's QEMU likewise.
 ct_procs() {
-	local p
+	local p u
 	for p in $(e2e_netns_pids "$NS"); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -Eq 'libvirt_lxc|/sbin/init|guest=vm1' && echo "$p"
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+			grep -Eq 'libvirt_lxc --name ct[12] |guest=vm1' && echo "$p"
+	done
+	for u in $uuid1 $uuid2; do
+		grep -lsF "container_uuid=$u" /proc/[0-9]*/environ | cut -d/ -f3
 	done
 	return 0
 }
