@@ -308,6 +308,9 @@ e2e_check "labvirt status exits 0" test "$LV_RC" -eq 0
 for g in ct1 ct2 vm1; do
 	e2e_check "labvirt status: $g running" ct_running "$g"
 done
+types() { grep -Eq '^ct1[[:space:]]+ct[[:space:]]' <<<"$LV_OUT" && grep -Eq '^ct2[[:space:]]+ct[[:space:]]' <<<"$LV_OUT" &&
+	grep -Eq '^vm1[[:space:]]+vm[[:space:]]' <<<"$LV_OUT"; }
+e2e_check "labvirt status: TYPE ct for ct1 and ct2, vm for vm1" types
 
 # --- the live domains and the volumes
 x1=$(lsh dumpxml ct1)
