@@ -210,7 +210,7 @@ phase "labvirt up" "$(e2e_elapsed "$t")"
 lv status
 running=0
 for g in "${GUESTS[@]}"; do
-	grep -Eq "^${g}[[:space:]]+running([[:space:]]|\$)" <<<"$LV_OUT" && running=$((running + 1))
+	grep -Eq "^${g}[[:space:]]+vm[[:space:]]+running([[:space:]]|\$)" <<<"$LV_OUT" && running=$((running + 1))
 done
 e2e_check "labvirt status shows 3 running" test "$LV_RC" -eq 0 -a "$running" -eq 3
 
@@ -291,7 +291,7 @@ phase "labvirt down" "$(e2e_elapsed "$t")"
 lv status
 off=0
 for g in "${GUESTS[@]}"; do
-	grep -Eq "^${g}[[:space:]]+shut.?off([[:space:]]|\$)" <<<"$LV_OUT" && off=$((off + 1))
+	grep -Eq "^${g}[[:space:]]+vm[[:space:]]+shut.?off([[:space:]]|\$)" <<<"$LV_OUT" && off=$((off + 1))
 done
 e2e_check "labvirt status shows 3 shut off" test "$LV_RC" -eq 0 -a "$off" -eq 3
 for g in "${GUESTS[@]}"; do
