@@ -127,8 +127,12 @@ static int console_attach(struct virt *v, const char *name, struct console *c, s
 	_cleanup_dom_ virDomainPtr dom = virt_lookup(v, name);
 	if (!dom)
 		return virt_fail(err, "cannot find domain '%s'", name);
-	c->st = virStreamNew(virDomainGetConnect(dom), VIR_STREAM_NONBLOCK);
-	if (!c->st || virDomainOpenConsole(dom, NULL, c->st, VIR_DOMAIN_CONSOLE_FORCE) < 0)
+	virConnectPtr conn = virDomainGetConnect(dom);
+	/* libvirt 9.0's LXC driver takes no flag here (a second client is refused) */
+	const char *type = virConnectGetType(conn);
+	unsigned flags = type && streq(type, "LXC") ? 0 : VIR_DOMAIN_CONSOLE_FORCE;
+	c->st = virStreamNew(conn, VIR_STREAM_NONBLOCK);
+	if (!c->st || virDomainOpenConsole(dom, NULL, c->st, flags) < 0)
 		return virt_fail(err, "cannot open the console of '%s'", name);
 	return 0;
 }
