@@ -83,6 +83,11 @@ static void check_base(void)
 	free(v);
 }
 
+static void cleanup(void)
+{
+	remove_tree(BASE);
+}
+
 static void setup(void)
 {
 	static bool done;
@@ -94,6 +99,7 @@ static void setup(void)
 	if (mkdir(BASE, 0755) < 0 || mkdir(BASE "/outside", 0755) < 0)
 		abort();
 	write_file(BASE "/victim", victim_text, strlen(victim_text));
+	atexit(cleanup);
 	done = true;
 }
 
