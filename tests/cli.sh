@@ -197,5 +197,25 @@ mkdir -p "$T/pve-pool/images/200" && truncate -s 1G "$T/pve-pool/images/200/vm-2
 expect 0 "" "with its rootfs, up runs the VM and the container" -L "$T/pve" -c test:///default up
 expect_out "both are up" "*define domain ct*define domain vm*lab pve is up: 2 of 2 guests running"
 
+# A hostile template: etc -> an outside folder. The setup written into a new rootfs
+# resolves paths as the container would (inside it): nothing lands outside.
+if [ "$(id -u)" = 0 ] && command -v mke2fs >/dev/null; then
+	mkdir -p "$T/evil/tree" "$T/outside/etc" "$T/evil/lab/lxc"
+	ln -s "$T/outside/etc" "$T/evil/tree/etc"
+	mkdir "$T/evil/tree/root"
+	tar --owner=0 --group=0 --numeric-owner -C "$T/evil/tree" -czf "$T/evil/evil.tar.gz" .
+	printf 'lab: evil\n\ndir: local\n\tpath %s/evil/pool\n\nbridge: vmbr0\n\tmode isolated\n' "$T" >"$T/evil/lab/lab.cfg"
+	printf 'hostname: ct\nostype: debian\npassword: hunter22\nrootfs: local:0.0625\nostemplate: %s\nnet0: name=eth0,bridge=vmbr0,ip=dhcp\n' \
+		"$T/evil/evil.tar.gz" >"$T/evil/lab/lxc/300.conf"
+	expect 0 "" "up from a template whose etc leads outside" -L "$T/evil/lab" -c test:///default up
+	if [ -z "$(ls -A "$T/outside/etc")" ]; then
+		passed=$((passed + 1))
+		echo "ok - nothing written through the template's symlink"
+	else
+		failed=$((failed + 1))
+		echo "not ok - written outside the rootfs: $(ls -A "$T/outside/etc")"
+	fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "engine.h"
 #include "host.h"
@@ -38,39 +40,57 @@ const char *ct_template(const struct lab *lab, const struct lab_guest *g)
 	return im ? im->path : NULL;
 }
 
-/* Writes text to tree/rel (its folder made as needed), owned by the container's root. */
-static int put_file(const char *tree, const char *rel, const char *text, mode_t mode, uid_t owner,
+/* Opens rel as the container would resolve it, below root (a folder fd): '..' and
+ * absolute symlinks stay inside the tree (RESOLVE_IN_ROOT), so a template's
+ * symlink (etc -> /etc) can never send a write, or a read, to the host's files. */
+static int open_in(int root, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+			       .mode = flags & O_CREAT ? mode : 0,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	return (int)syscall(SYS_openat2, root, rel, &how, sizeof(how));
+}
+
+/* The folder rel/.. of the tree, made (owned by the container's root) as needed. */
+static int parent_in(int root, const char *rel, uid_t owner, struct lv_error *err)
+{
+	_cleanup_free_ char *dir = xstrdup(rel);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return open_in(root, ".", O_PATH | O_DIRECTORY, 0);
+	*slash = '\0';
+	int fd = open_in(root, dir, O_PATH | O_DIRECTORY, 0);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd
+			       : lv_fail_errno(err, errno, "cannot open '%s' in the rootfs", dir);
+	_cleanup_close_ int up = parent_in(root, dir, owner, err);
+	const char *name = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	if (up < 0)
+		return -1;
+	if ((mkdirat(up, name, 0755) < 0 && errno != EEXIST) ||
+	    fchownat(up, name, owner, owner, AT_SYMLINK_NOFOLLOW) < 0)
+		return lv_fail_errno(err, errno, "cannot create '%s' in the rootfs", dir);
+	fd = open_in(root, dir, O_PATH | O_DIRECTORY, 0);
+	return fd >= 0 ? fd : lv_fail_errno(err, errno, "cannot open '%s' in the rootfs", dir);
+}
+
+/* Writes text to rel in the tree (its folders made as needed), owned by owner. */
+static int put_file(int root, const char *rel, const char *text, mode_t mode, uid_t owner,
 		    struct lv_error *err)
 {
-	_cleanup_free_ char *path = xasprintf("%s/%s", tree, rel);
-	_cleanup_free_ char *copy = xstrdup(path);
-	char *dir = dirname(copy);
-	for (char *p = dir + strlen(tree) + 1; p && *p; p = strchr(p + 1, '/')) {
-		char c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0755) == 0 && chown(dir, owner, owner) < 0) {
-			*p = c;
-			return lv_fail_errno(err, errno, "cannot set the owner of '%s'", dir);
-		}
-		*p = c;
-		if (!strchr(p + 1, '/'))
-			break;
-	}
-	if (mkdir(dir, 0755) == 0 && chown(dir, owner, owner) < 0)
-		return lv_fail_errno(err, errno, "cannot set the owner of '%s'", dir);
-	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && unlink(path) < 0)
-		return lv_fail_errno(err, errno, "cannot replace '%s'", path);
-	/* O_NOFOLLOW: a template's symlink never sends the write out of the tree */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	_cleanup_close_ int dir = parent_in(root, rel, owner, err);
+	if (dir < 0)
+		return -1;
+	int fd = open_in(root, rel, O_WRONLY | O_CREAT | O_TRUNC, mode);
 	if (fd < 0)
-		return lv_fail_errno(err, errno, "cannot write '%s'", path);
+		return lv_fail_errno(err, errno, "cannot write '%s' in the rootfs", rel);
 	size_t n = strlen(text);
 	bool ok = write(fd, text, n) == (ssize_t)n && fchown(fd, owner, owner) == 0 &&
 		  fchmod(fd, mode) == 0;
 	int saved = errno;
 	if (close(fd) < 0 || !ok)
-		return lv_fail_errno(err, ok ? errno : saved, "cannot write '%s'", path);
+		return lv_fail_errno(err, ok ? errno : saved, "cannot write '%s' in the rootfs",
+				     rel);
 	return 0;
 }
 
@@ -136,12 +156,18 @@ static char *interfaces_file(const struct lab_guest *g)
 
 /* root's password in /etc/shadow, hashed with yescrypt (libxcrypt), as
  * `pct create --password` sets it. */
-static int set_password(const char *tree, const struct lab_guest *g, struct lv_error *err)
+static int set_password(int root, const struct lab_guest *g, struct lv_error *err)
 {
-	_cleanup_free_ char *path = xasprintf("%s/etc/shadow", tree);
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	if (!f)
-		return lv_fail_errno(err, errno, "cannot set root's password: '%s'", path);
+	int fd = open_in(root, "etc/shadow", O_RDONLY, 0);
+	struct stat st;
+	_cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0 && !f)
+			close(fd);
+		return lv_fail_errno(err, e,
+				     "cannot set root's password: etc/shadow of the rootfs");
+	}
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
 	if (!crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)))
 		return lv_fail_errno(err, errno, "cannot make a password salt");
@@ -152,16 +178,13 @@ static int set_password(const char *tree, const struct lab_guest *g, struct lv_e
 	char *out = xstrdup("");
 	char line[4096];
 	while (fgets(line, sizeof(line), f)) {
-		char *t = startswith(line, "root:")
-			      ? xasprintf("%sroot:%s:%s", out, hash, strchr(line + 5, ':') + 1)
-			      : xasprintf("%s%s", out, line);
+		const char *rest = startswith(line, "root:") ? strchr(line + 5, ':') : NULL;
+		char *t =
+		    rest ? xasprintf("%sroot:%s%s", out, hash, rest) : xasprintf("%s%s", out, line);
 		free(out), out = t;
 	}
 	explicit_bzero(&cd, sizeof(cd));
-	struct stat st;
-	int rc = stat(path, &st) < 0
-		     ? lv_fail_errno(err, errno, "cannot read '%s'", path)
-		     : put_file(tree, "etc/shadow", out, st.st_mode & 07777, st.st_uid, err);
+	int rc = put_file(root, "etc/shadow", out, st.st_mode & 07777, st.st_uid, err);
 	explicit_bzero(out, strlen(out));
 	free(out);
 	return rc;
@@ -172,28 +195,30 @@ static int set_password(const char *tree, const struct lab_guest *g, struct lv_e
 static int ct_setup(const char *tree, const struct lab_guest *g, struct lv_error *err)
 {
 	const char *os = g->ostype ? g->ostype : "unmanaged";
-	uid_t root = root_id(g);
-	_cleanup_free_ char *etc = xasprintf("%s/etc", tree);
-	struct stat st;
-	if (streq(os, "unmanaged") || stat(etc, &st) < 0 || !S_ISDIR(st.st_mode))
+	uid_t owner = root_id(g);
+	_cleanup_close_ int root = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return lv_fail_errno(err, errno, "cannot open '%s'", tree);
+	_cleanup_close_ int etc = open_in(root, "etc", O_PATH | O_DIRECTORY, 0);
+	if (streq(os, "unmanaged") || etc < 0)
 		return 0;
 	_cleanup_free_ char *hostname = xasprintf("%s\n", g->name);
 	_cleanup_free_ char *hosts = hosts_file(g);
 	_cleanup_free_ char *resolv = resolv_file(g);
-	if (put_file(tree, "etc/hostname", hostname, 0644, root, err) < 0 ||
-	    put_file(tree, "etc/hosts", hosts, 0644, root, err) < 0 ||
+	if (put_file(root, "etc/hostname", hostname, 0644, owner, err) < 0 ||
+	    put_file(root, "etc/hosts", hosts, 0644, owner, err) < 0 ||
 	    ((g->ci.nameserver || g->ci.searchdomain) &&
-	     put_file(tree, "etc/resolv.conf", resolv, 0644, root, err) < 0))
+	     put_file(root, "etc/resolv.conf", resolv, 0644, owner, err) < 0))
 		return -1;
 	bool ifupdown = streq(os, "debian") || streq(os, "ubuntu") || streq(os, "devuan") ||
 			streq(os, "alpine");
 	_cleanup_free_ char *ifaces = interfaces_file(g);
-	if (ifupdown && put_file(tree, "etc/network/interfaces", ifaces, 0644, root, err) < 0)
+	if (ifupdown && put_file(root, "etc/network/interfaces", ifaces, 0644, owner, err) < 0)
 		return -1;
 	if (g->ct->ssh_keys &&
-	    put_file(tree, "root/.ssh/authorized_keys", g->ct->ssh_keys, 0600, root, err) < 0)
+	    put_file(root, "root/.ssh/authorized_keys", g->ct->ssh_keys, 0600, owner, err) < 0)
 		return -1;
-	if (g->ct->password && set_password(tree, g, err) < 0)
+	if (g->ct->password && set_password(root, g, err) < 0)
 		return -1;
 	return 0;
 }
