@@ -42,12 +42,13 @@ new() {
 # put FILE TEXT: FILE holds exactly TEXT
 put() { printf '%s' "$2" >"$C/$1"; }
 
-# guestf FILE LINE...: the base guest, each LINE replacing the base line of its key
-# (or added); a LINE "-KEY" drops that key
-guestf() {
-	local file=$1 l k i
-	shift
-	local -a lines=("${GUEST_BASE[@]}")
+# from_base BASE FILE LINE...: the lines of the array named BASE, each LINE replacing
+# the base line of its key (or added); a LINE "-KEY" drops that key; written to FILE
+from_base() {
+	local -n base=$1
+	local file=$2 l k i
+	shift 2
+	local -a lines=("${base[@]}")
 	for l in "$@"; do
 		if [[ $l == -* ]]; then
 			for i in "${!lines[@]}"; do
@@ -66,6 +67,9 @@ guestf() {
 	done
 	printf '%s\n' "${lines[@]}" >"$C/$file"
 }
+
+# guestf FILE LINE...: the base guest with those lines (see from_base)
+guestf() { from_base GUEST_BASE "$@"; }
 
 # g SLUG LINE...: a case whose one guest g.conf has those lines
 g() {
@@ -584,28 +588,10 @@ CT_BASE=(
 )
 # c SLUG LINE...: a case whose one container lxc/200.conf has those lines
 c() {
-	local l k i
 	new "$1"
 	shift
 	mkdir -p "$C/lxc"
-	local -a lines=("${CT_BASE[@]}")
-	for l in "$@"; do
-		if [[ $l == -* ]]; then
-			for i in "${!lines[@]}"; do
-				[[ ${lines[$i]} == "${l#-}:"* ]] && unset "lines[$i]"
-			done
-			continue
-		fi
-		k=${l%%:*}
-		for i in "${!lines[@]}"; do
-			if [[ ${lines[$i]%%:*} == "$k" ]]; then
-				lines[$i]=$l
-				continue 2
-			fi
-		done
-		lines+=("$l")
-	done
-	printf '%s\n' "${lines[@]}" >"$C/lxc/200.conf"
+	from_base CT_BASE lxc/200.conf "$@"
 }
 for v in 'local:0' 'local:x' 'nowhere:1' '/srv' 'local:200/../x.raw' 'local:200/vm-200-disk-0.raw,mp=/x' \
 	'local:1,size=1G,bogus=1' 'local:200/vm-200-disk-0.raw,acl=2' 'local:200/vm-200-disk-0.raw,mountoptions=rw,x' \
