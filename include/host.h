@@ -8,6 +8,8 @@
 /* LABVIRT_STATE_DIR, else /var/lib/labvirt for root, else
  * $XDG_STATE_HOME/labvirt or ~/.local/state/labvirt. Created 0711. */
 int host_state_dir(char **ret_dir, struct lv_error *err);
+/* mkdir -p: path and the folders above it (0755), path itself with mode. */
+int host_mkdir_p(const char *path, int mode, struct lv_error *err);
 
 /* Files of the state directory (the intent journal, ...). Written atomically:
  * a temporary file (mode 0600) written and fsynced, renamed over NAME, the

@@ -14,6 +14,7 @@
 #include <sys/xattr.h>
 
 #include "fetch.h"
+#include "host.h"
 
 #define SUMS_MAX (4u << 20) /* a checksum file is small */
 #define ATTEMPTS 5          /* transfers cut short are resumed this often */
@@ -431,17 +432,7 @@ static int ensure_import_dir(const char *path, struct lv_error *err)
 	if (!slash)
 		return 0;
 	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return lv_fail_errno(err, errno, "cannot create '%s'", dir);
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return lv_fail_errno(err, errno, "cannot create '%s'", dir);
-	return 0;
+	return host_mkdir_p(dir, 0755, err);
 }
 
 int fetch_image(const struct lab_image *im, const struct fetch_progress *pr, struct lv_error *err)

@@ -16,7 +16,7 @@
 
 extern char **environ;
 
-static int mkdir_p(const char *path, int mode, struct lv_error *err)
+int host_mkdir_p(const char *path, int mode, struct lv_error *err)
 {
 	_cleanup_free_ char *p = xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
@@ -50,7 +50,7 @@ int host_state_dir(char **ret_dir, struct lv_error *err)
 		return lv_fail(err, LV_EXIT_FAIL, "no state directory: set LABVIRT_STATE_DIR");
 	/* Traversable, not listable: the embedded driver's QEMU runs as its own
 	 * user and must reach its files below. */
-	if (mkdir_p(dir, 0711, err) < 0)
+	if (host_mkdir_p(dir, 0711, err) < 0)
 		return -1;
 	*ret_dir = steal_pointer(&dir);
 	return 0;

@@ -20,25 +20,9 @@ static bool is_mount_point(const char *path)
 	       st.st_dev != parent.st_dev;
 }
 
-static int make_dirs(const char *path, struct lv_error *err)
-{
-	_cleanup_free_ char *copy = xstrdup(path);
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return lv_fail_errno(err, errno, "cannot create '%s'", copy);
-		*p = '/';
-	}
-	if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-		return lv_fail_errno(err, errno, "cannot create '%s'", copy);
-	return 0;
-}
-
 int host_mount_volume(const char *source, const char *target, bool readonly, struct lv_error *err)
 {
-	if (make_dirs(target, err) < 0)
+	if (host_mkdir_p(target, 0755, err) < 0)
 		return -1;
 	if (is_mount_point(target))
 		return 0; /* mounted by an earlier up: the container's state is there */
