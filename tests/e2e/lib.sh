@@ -210,14 +210,21 @@ if [ "$agent" = 1 ] && [ -x /usr/sbin/qemu-ga ]; then
 fi
 # labvirt.ping=ADDR: keep pinging ADDR, so that the host sees this guest.
 [ -n "$pingto" ] && ping "$pingto" >/dev/null 2>&1 &
-# labvirt.screen=WORD: a white screen with WORD on it on the VGA console.
+# labvirt.screen=WORD: a white screen with WORD on it on the VGA console, painted again
+# every 2 seconds (no blanking; whatever else wrote to tty1 is covered) until poweroff.
 if [ -n "$screen" ] && [ -e /dev/tty1 ]; then
-	printf '\033[47;30m\033[2J\033[H' >/dev/tty1
-	i=0
-	while [ "$i" -lt 10 ]; do
-		printf '  %s %s %s %s\n' "$screen" "$name" "$screen" "$name" >/dev/tty1
-		i=$((i + 1))
-	done
+	(
+		while true; do
+			printf '\033[9;0]\033[13]\033[?25l\033[47;30m\033[H'
+			i=0
+			while [ "$i" -lt 10 ]; do
+				printf '  %s %s %s %s\033[K\n' "$screen" "$name" "$screen" "$name"
+				i=$((i + 1))
+			done
+			printf '\033[J'
+			sleep 2
+		done >/dev/tty1 2>/dev/null
+	) &
 fi
 
 disk=none
