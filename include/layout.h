@@ -20,7 +20,7 @@ enum lab_bridge_mode {
 
 /* STORAGE_OTHER: a Proxmox type labvirt does not run (zfspool, nfs, ...): kept,
  * an error for a guest that uses it. */
-enum lab_storage_type { STORAGE_DIR, STORAGE_LVMTHIN, STORAGE_OTHER };
+enum lab_storage_type { STORAGE_DIR, STORAGE_LVMTHIN, STORAGE_BTRFS, STORAGE_OTHER };
 
 /* BUS_MP: a container's rootfs (index -1) or mpN (index N), mounted at mp. */
 enum lab_bus { BUS_VIRTIO, BUS_SCSI, BUS_SATA, BUS_IDE, BUS_MP };
@@ -34,10 +34,11 @@ enum lab_media { MEDIA_DISK, MEDIA_CDROM };
 struct lab_storage {
 	char *id;
 	enum lab_storage_type type;
-	char *path;        /* dir: where volumes live */
+	char *path;        /* dir, btrfs: where volumes live */
 	char *vgname;      /* lvmthin */
 	char *thinpool;    /* lvmthin */
 	double overcommit; /* lvmthin, labvirt-only: error past this many times the pool; 0: none */
+	bool nocow;        /* btrfs: No_COW on its raw files */
 	char *other_type;  /* STORAGE_OTHER: Proxmox's type name */
 	bool disabled;     /* disable 1 */
 	char *file;        /* lab.cfg or storage.cfg, for messages */
@@ -326,6 +327,12 @@ void lab_guest_free(struct lab_guest *g);
 
 struct lab_guest *lab_find_guest(const struct lab *lab, const char *name);
 struct lab_storage *lab_find_storage(const struct lab *lab, const char *id);
+/* A storage whose volumes are files under its path, with Proxmox's folders (images/,
+ * import/, template/): dir and btrfs. */
+static inline bool lab_storage_files(const struct lab_storage *s)
+{
+	return s && (s->type == STORAGE_DIR || s->type == STORAGE_BTRFS);
+}
 struct lab_bridge *lab_find_bridge(const struct lab *lab, const char *name);
 struct lab_image *lab_find_image(const struct lab *lab, const char *name);
 

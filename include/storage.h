@@ -51,6 +51,7 @@ struct storage_backend {
 
 extern const struct storage_backend storage_dir_backend;
 extern const struct storage_backend storage_lvmthin_backend;
+extern const struct storage_backend storage_btrfs_backend;
 
 const struct storage_backend *storage_backend_for(const struct lab_storage *s,
 						  struct lv_error *err);
@@ -65,6 +66,18 @@ int storage_query(const struct storage_vol *v, bool *ret_exists, bool *ret_forei
  * libvirt makes at the first start); no user xattrs on the file system is no error. */
 int storage_dir_tag(const struct storage_vol *v, struct lv_error *err);
 int storage_create(const struct storage_vol *v, struct lv_error *err);
+/* The entry a volume is in its storage's folder: the subvolume X of a btrfs raw volume
+ * X/disk.raw, else the path itself (caller frees). */
+char *storage_vol_entry(const struct lab_storage *s, const char *path);
+/* The temporary name a file storage (dir, btrfs) makes the volume at path under, as
+ * the journal records it: ".ENTRY.part-PID" beside the entry. */
+char *storage_temp_path(const struct lab_storage *s, const char *path, int pid);
+/* Removes such a temporary volume a killed run left: a file, a folder, a subvolume. */
+int storage_remove_temp(const struct lab_storage *s, const char *temp, struct lv_error *err);
+/* dir: removes a folder and all in it (no symlink followed, no other file system). */
+int storage_dir_remove_tree(const char *path);
+/* btrfs: deletes path when it is a subvolume (1), else does nothing (0); -1 on error. */
+int storage_btrfs_delete(const char *path, struct lv_error *err);
 int storage_remove(const struct storage_vol *v, struct lv_error *err);
 /* vols all lie on s; no check for the type is a pass. */
 int storage_check(const struct lab_storage *s, const struct storage_vol *vols, size_t n,

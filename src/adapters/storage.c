@@ -1,6 +1,9 @@
 /* storage.c - picks the backend of a storage and forwards to it. */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "journal.h"
 #include "storage.h"
 
 const struct storage_backend *storage_backend_for(const struct lab_storage *s, struct lv_error *err)
@@ -9,6 +12,8 @@ const struct storage_backend *storage_backend_for(const struct lab_storage *s, s
 		return &storage_dir_backend;
 	if (s->type == STORAGE_LVMTHIN)
 		return &storage_lvmthin_backend;
+	if (s->type == STORAGE_BTRFS)
+		return &storage_btrfs_backend;
 	lv_fail(err, LV_EXIT_FAIL, "storage '%s': unknown type", s->id);
 	return NULL;
 }
@@ -76,4 +81,35 @@ int storage_usage(const struct lab_storage *s, struct storage_usage *ret, struct
 	if (!b->usage)
 		return 0;
 	return b->usage(s, ret, err) < 0 ? -1 : 1;
+}
+
+char *storage_vol_entry(const struct lab_storage *s, const char *path)
+{
+	size_t n = strlen(path), k = strlen("/disk.raw");
+	if (s && s->type == STORAGE_BTRFS && n > k && streq(path + n - k, "/disk.raw"))
+		return xstrndup(path, n - k);
+	return xstrdup(path);
+}
+
+char *storage_temp_path(const struct lab_storage *s, const char *path, int pid)
+{
+	_cleanup_free_ char *entry = storage_vol_entry(s, path);
+	return journal_dir_temp(entry, pid);
+}
+
+int storage_remove_temp(const struct lab_storage *s, const char *temp, struct lv_error *err)
+{
+	struct stat st;
+	if (lstat(temp, &st) < 0)
+		return errno == ENOENT ? 0 : lv_fail_errno(err, errno, "cannot stat '%s'", temp);
+	if (!S_ISDIR(st.st_mode))
+		return unlink(temp) < 0 && errno != ENOENT
+			   ? lv_fail_errno(err, errno, "cannot remove '%s'", temp)
+			   : 0;
+	int r = s && s->type == STORAGE_BTRFS ? storage_btrfs_delete(temp, err) : 0;
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	return storage_dir_remove_tree(temp) < 0
+		   ? lv_fail_errno(err, errno, "cannot remove '%s'", temp)
+		   : 0;
 }

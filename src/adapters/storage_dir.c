@@ -124,7 +124,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 }
 
 /* A folder volume and everything in it, never following a symlink out of it. */
-static int remove_tree(const char *path)
+int storage_dir_remove_tree(const char *path)
 {
 	int rc = nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	return rc < 0 && errno == ENOENT ? 0 : rc;
@@ -182,7 +182,7 @@ static int dir_create(const struct storage_vol *v, struct lv_error *err)
 	if (rc == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, v->path, RENAME_NOREPLACE) < 0)
 		rc = lv_fail_errno(err, errno, "cannot create '%s'", v->path);
 	if (rc < 0)
-		v->folder ? remove_tree(tmp) : unlink(tmp);
+		v->folder ? storage_dir_remove_tree(tmp) : unlink(tmp);
 	return rc;
 }
 
@@ -196,7 +196,8 @@ static int dir_remove(const struct storage_vol *v, struct lv_error *err)
 	if (foreign)
 		return lv_fail(err, LV_EXIT_FAIL, "'%s' was not made by labvirt for %s: left alone",
 			       v->path, v->owner);
-	if (v->folder ? remove_tree(v->path) < 0 : unlink(v->path) < 0 && errno != ENOENT)
+	if (v->folder ? storage_dir_remove_tree(v->path) < 0
+		      : unlink(v->path) < 0 && errno != ENOENT)
 		return lv_fail_errno(err, errno, "cannot remove '%s'", v->path);
 	return 0;
 }

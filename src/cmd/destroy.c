@@ -25,13 +25,13 @@ static int confirm(struct ctx *c, const bool *sel, bool yes, struct lv_error *er
 	return 0;
 }
 
-/* A dir storage's images/VMID/ goes with its last volume, as Proxmox's free_image
+/* A file storage's images/VMID/ goes with its last volume, as Proxmox's free_image
  * does (rmdir only: a folder that still holds anything, a restored disk, stays). */
 static void remove_empty_vmid_dir(struct ctx *c, const struct storage_vol *v)
 {
-	if (!v->storage || v->storage->type != STORAGE_DIR)
+	if (!lab_storage_files(v->storage))
 		return;
-	_cleanup_free_ char *dir = xstrdup(v->path);
+	_cleanup_free_ char *dir = storage_vol_entry(v->storage, v->path);
 	char *slash = strrchr(dir, '/');
 	if (!slash)
 		return;

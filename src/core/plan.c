@@ -142,7 +142,7 @@ static void plan_named_volume(const struct lab *lab, const struct inventory *inv
 	const struct lab_disk *k = &g->disks[d];
 	const char *fmt = k->path ? strrchr(k->path, '.') : NULL;
 	const struct lab_storage *s = lab_find_storage(lab, k->storage);
-	bool file = s && s->type == STORAGE_DIR;
+	bool file = lab_storage_files(s);
 	if (inv->vols[gi][d].exists)
 		return;
 	_cleanup_free_ char *path = lab_disk_path(lab, g, k);

@@ -529,8 +529,8 @@ static struct disk_source disk_source(const struct lab *lab, const struct lab_di
 	/* What labvirt makes is qcow2, but a volume by Proxmox's name is what its name says
 	 * (images/101/vm-101-disk-0.raw), as the storage makes it when it is missing. */
 	size_t n = strlen(path);
-	bool qcow2 = !d->cloudinit &&
-		     ((s && d->allocate && !d->named) || (n >= 6 && streq(path + n - 6, ".qcow2")));
+	bool qcow2 = !d->cloudinit && ((s && s->type == STORAGE_DIR && d->allocate && !d->named) ||
+				       (n >= 6 && streq(path + n - 6, ".qcow2")));
 	return (struct disk_source){"file", "file", qcow2 ? "qcow2" : "raw"};
 }
 

@@ -86,8 +86,8 @@ static void step_entry(struct run *r, const struct plan_step *s, struct journal_
 		e->owner = owned[2] = xasprintf("%s/%s/%s", lab->name, g->name, d->key);
 		e->storage = d->storage;
 		e->prepare = to_prepare(lab, s);
-		if (st && st->type == STORAGE_DIR)
-			e->temp = owned[3] = journal_dir_temp(e->name, (int)getpid());
+		if (lab_storage_files(st))
+			e->temp = owned[3] = storage_temp_path(st, e->name, (int)getpid());
 		break;
 	}
 	case STEP_DOMAIN_DEFINE:
@@ -124,8 +124,11 @@ static int apply_step(struct run *r, const struct plan_step *s, struct undo *u,
 	hook_trace(r->c->hooks, e.step);
 	if (hook_fail(r->c->hooks, e.step))
 		rc = lv_fail(err, LV_EXIT_FAIL, "injected fault");
-	if (rc == 0 && e.temp) /* a dir storage's volume: its directory first */
-		rc = make_dir(r, e.name, err);
+	if (rc == 0 && e.temp) { /* a file storage's volume: its directory first */
+		_cleanup_free_ char *entry =
+		    storage_vol_entry(lab_find_storage(r->c->lab, e.storage), e.name);
+		rc = make_dir(r, entry, err);
+	}
 	if (rc == 0 && has_entry(s))
 		rc = intent_begin(&r->intent, &e, &u->entry, err);
 	if (rc == 0) {
@@ -606,9 +609,10 @@ static void note_new_dirs(struct run *r)
 			continue;
 		const struct lab_storage *st = lab_find_storage(lab, g->disks[s->disk].storage);
 		_cleanup_free_ char *path = lab_disk_path(lab, g, &g->disks[s->disk]);
-		if (!st || st->type != STORAGE_DIR || !path)
+		if (!lab_storage_files(st) || !path)
 			continue;
-		note_missing_dirs(r, dirname(path));
+		_cleanup_free_ char *entry = storage_vol_entry(st, path);
+		note_missing_dirs(r, dirname(entry));
 	}
 	r->dir_entry = xcalloc(r->n_new_dirs + 1, sizeof(size_t));
 	r->dir_seen = xcalloc(r->n_new_dirs + 1, sizeof(bool));

@@ -150,14 +150,16 @@ static int remove_volume(struct engine *c, const struct journal_entry *e, const 
 	return 0;
 }
 
-static int remove_temp(struct engine *c, const char *temp, struct lv_error *err)
+/* A volume under its temporary name: a file, a folder or a btrfs subvolume. */
+static int remove_temp(struct engine *c, const struct journal_entry *e, struct lv_error *err)
 {
-	if (unlink(temp) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return lv_fail_errno(err, errno, "cannot remove '%s'", temp);
-	}
-	fprintf(c->out, "recover: removed temporary file %s\n", temp);
+	struct stat st;
+	if (lstat(e->temp, &st) < 0 && errno == ENOENT)
+		return 0;
+	if (storage_remove_temp(lab_find_storage(c->lab, e->storage), e->temp, err) < 0)
+		return -1;
+	fprintf(c->out, "recover: removed temporary %s %s\n",
+		S_ISDIR(st.st_mode) ? "folder" : "file", e->temp);
 	return 0;
 }
 
@@ -219,7 +221,7 @@ static int recover_begun(struct engine *c, const struct journal_entry *e, struct
 {
 	switch (e->kind) {
 	case JOURNAL_VOLUME:
-		if (e->temp && remove_temp(c, e->temp, err) < 0)
+		if (e->temp && remove_temp(c, e, err) < 0)
 			return -1;
 		return remove_volume(c, e, e->prepare ? "unprepared" : "half-made", err);
 	case JOURNAL_BRIDGE:

@@ -233,7 +233,7 @@ for l in 'name g' 'name = g' ': g' 'name:g:h' $'\tcores: 2' 'cores :2' '[1snapsh
 	guestf g.conf
 	printf '%s\n' "$l" >>"$C/g.conf"
 done
-for s in zfspool nfs lvm cifs pbs rbd cephfs iscsi glusterfs btrfs esxi DIR Dir 'dir ' x; do
+for s in zfspool nfs lvm cifs pbs rbd cephfs iscsi glusterfs zfs esxi DIR Dir 'dir ' x; do
 	slug=$(printf '%s' "$s" | tr -c 'a-zA-Z0-9' '-' | sed 's/-*$//' | tr 'A-Z' 'a-z')
 	[ -n "${SEEN[stanza-$slug]-}" ] && slug=$slug-$N
 	cfgadd "stanza-$slug" $'\n'"$s: other"$'\n\tpath /srv\n'
@@ -632,6 +632,26 @@ put lab.cfg $'lab: Bad\n\ndir: 1x\n\tpath images\n\tfoo bar\n\nbridge: vmbr0\n\t
 guestf a.conf 'memory: 0' 'cores: -1' 'net0: virtio=01:00:00:00:00:00,bridge=vmbr9'
 guestf b.conf 'name: a' 'virtio0: local:0' 'hostpci0: 01:00.0'
 junk 100 >"$C/c.conf"
+
+# ---- btrfs: Proxmox's stanza and keys (BTRFSPlugin)
+btrfs_cfg() { # NAME KEYLINE
+	new "$1"
+	put lab.cfg "lab: bad"$'\n\n'"btrfs: local"$'\n\tpath images\n\t'"$2"$'\n\nbridge: vmbr0\n\tmode isolated\n'
+	guestf g.conf
+}
+btrfs_cfg btrfs-nocow-yes 'nocow yes'
+btrfs_cfg btrfs-format-qcow2 'format qcow2'
+btrfs_cfg btrfs-thinpool 'thinpool data'
+btrfs_cfg btrfs-content-nonsense 'content images,nonsense'
+new btrfs-no-path
+put storage.cfg $'btrfs: local-btrfs\n\tcontent images,rootdir\n'
+guestf g.conf
+new btrfs-volume-no-vmid
+put storage.cfg $'btrfs: fast\n\tpath /srv/fast\n'
+guestf g.conf 'scsi1: fast:vm-disk-0.raw,size=1G'
+new btrfs-subvol-for-vm
+put storage.cfg $'btrfs: fast\n\tpath /srv/fast\n'
+guestf g.conf 'scsi1: fast:100/subvol-100-disk-0.subvol,size=1G'
 
 # Cases this script no longer writes go, with their expected files.
 for d in "$OUT"/*/; do

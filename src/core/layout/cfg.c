@@ -9,15 +9,26 @@
 
 /* ---- lab.cfg ---- */
 
-enum stanza { ST_NONE, ST_SKIP, ST_LAB, ST_DIR, ST_LVMTHIN, ST_BRIDGE, ST_IMAGE, ST_OTHER };
+enum stanza {
+	ST_NONE,
+	ST_SKIP,
+	ST_LAB,
+	ST_DIR,
+	ST_LVMTHIN,
+	ST_BRIDGE,
+	ST_IMAGE,
+	ST_BTRFS,
+	ST_OTHER
+};
 
-static const char *const STANZA_NAMES[] = {"", "", "lab", "dir", "lvmthin", "bridge", "image"};
+static const char *const STANZA_NAMES[] = {"",        "",       "lab",   "dir",
+					   "lvmthin", "bridge", "image", "btrfs"};
 
 /* Proxmox's storage types labvirt does not run (yet): read and kept, so that a
  * storage.cfg as Proxmox writes it loads; a guest that uses one is an error. */
-static const char *const OTHER_TYPES[] = {"lvm",       "zfspool", "zfs",    "nfs",   "cifs",
-					  "pbs",       "rbd",     "cephfs", "iscsi", "iscsidirect",
-					  "glusterfs", "btrfs",   "esxi"};
+static const char *const OTHER_TYPES[] = {"lvm",   "zfspool",     "zfs",       "nfs",
+					  "cifs",  "pbs",         "rbd",       "cephfs",
+					  "iscsi", "iscsidirect", "glusterfs", "esxi"};
 
 struct cfg_state {
 	enum stanza kind;
@@ -298,8 +309,20 @@ static void cfg_disable(struct parser *p, struct cfg_state *st, int line, const 
 static void cfg_storage_format(struct parser *p, struct cfg_state *st, int line, const char *v)
 {
 	static const char *const names[] = {"raw", "qcow2", "vmdk", "subvol"};
+	static const char *const btrfs[] = {"raw", "subvol"}; /* BTRFSPlugin's formats */
+	if (st->kind == ST_BTRFS)
+		PICK(p, line, "format:", v, btrfs);
+	else
+		PICK(p, line, "format:", v, names);
+}
+
+/* btrfs: nocow 1 sets the No_COW attribute on its raw files (no checksums, direct I/O). */
+static void cfg_nocow(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	bool b;
 	(void)st;
-	PICK(p, line, "format:", v, names);
+	if (parse01(p, line, "nocow:", v, &b) == 0)
+		cur_storage(p)->nocow = b;
 }
 
 static void cfg_preallocation(struct parser *p, struct cfg_state *st, int line, const char *v)
@@ -328,6 +351,20 @@ static const struct cfg_key CFG_KEYS[] = {
     {ST_DIR, "preallocation", cfg_preallocation},
     {ST_DIR, "format", cfg_storage_format},
     {ST_DIR, "snapshot-as-volume-chain", cfg_flag},
+    {ST_BTRFS, "path", cfg_path},
+    {ST_BTRFS, "content", cfg_content},
+    {ST_BTRFS, "nodes", cfg_note},
+    {ST_BTRFS, "shared", cfg_flag},
+    {ST_BTRFS, "disable", cfg_disable},
+    {ST_BTRFS, "prune-backups", cfg_note},
+    {ST_BTRFS, "max-protected-backups", cfg_note},
+    {ST_BTRFS, "mkdir", cfg_flag},
+    {ST_BTRFS, "create-base-path", cfg_flag},
+    {ST_BTRFS, "create-subdirs", cfg_flag},
+    {ST_BTRFS, "is_mountpoint", cfg_note},
+    {ST_BTRFS, "preallocation", cfg_preallocation},
+    {ST_BTRFS, "format", cfg_storage_format},
+    {ST_BTRFS, "nocow", cfg_nocow},
     {ST_LVMTHIN, "nodes", cfg_note},
     {ST_LVMTHIN, "disable", cfg_disable},
     {ST_LVMTHIN, "vgname", cfg_vgname},
@@ -432,6 +469,7 @@ static void cfg_begin_storage(struct parser *p, struct cfg_state *st, const char
 	    .id = xstrdup(id),
 	    .type = st->kind == ST_DIR       ? STORAGE_DIR
 		    : st->kind == ST_LVMTHIN ? STORAGE_LVMTHIN
+		    : st->kind == ST_BTRFS   ? STORAGE_BTRFS
 					     : STORAGE_OTHER,
 	    .line = st->line,
 	    .file = xstrdup(p->file),
@@ -622,7 +660,7 @@ static void images_place(struct parser *p)
 {
 	const struct lab_storage *first_dir = NULL;
 	for (size_t i = 0; i < p->lab->n_storages && !first_dir; i++)
-		if (p->lab->storages[i].type == STORAGE_DIR)
+		if (lab_storage_files(&p->lab->storages[i]))
 			first_dir = &p->lab->storages[i];
 	for (size_t i = 0; i < p->lab->n_images; i++) {
 		struct lab_image *im = &p->lab->images[i];
@@ -634,9 +672,9 @@ static void images_place(struct parser *p)
 		else if (!s)
 			diag(p, im->line, "image %s: needs a dir storage to keep it in",
 			     Q(im->name));
-		else if (s->type != STORAGE_DIR)
-			diag(p, im->line, "image %s: storage %s is not a dir storage", Q(im->name),
-			     Q(s->id));
+		else if (!lab_storage_files(s))
+			diag(p, im->line, "image %s: storage %s is not a dir or btrfs storage",
+			     Q(im->name), Q(s->id));
 		else if (s->path && im->file)
 			im->path = xasprintf("%s/import/%s", s->path, im->file);
 		if (s && !im->storage)
@@ -665,7 +703,7 @@ void bridge_drop(struct lab_bridge *b)
 /* The end of a stanza: what needs all of its keys. */
 static void cfg_finish(struct parser *p, struct cfg_state *st)
 {
-	if (st->kind == ST_DIR)
+	if (st->kind == ST_DIR || st->kind == ST_BTRFS)
 		cfg_require(p, st, "path");
 	if (st->kind == ST_LVMTHIN) {
 		cfg_require(p, st, "vgname");
@@ -677,7 +715,8 @@ static void cfg_finish(struct parser *p, struct cfg_state *st)
 		image_check(p, st, cur_image(p));
 	if (st->drop && st->kind == ST_IMAGE)
 		image_drop(&p->lab->images[--p->lab->n_images]);
-	if (st->drop && (st->kind == ST_DIR || st->kind == ST_LVMTHIN || st->kind == ST_OTHER))
+	if (st->drop && (st->kind == ST_DIR || st->kind == ST_LVMTHIN || st->kind == ST_BTRFS ||
+			 st->kind == ST_OTHER))
 		storage_drop(&p->lab->storages[--p->lab->n_storages]);
 	if (st->drop && st->kind == ST_BRIDGE)
 		bridge_drop(&p->lab->bridges[--p->lab->n_bridges]);

@@ -133,8 +133,8 @@ static char *snippet_path(struct parser *p, int line, const char *what, const ch
 			diag(p, line, "cicustom: storage %s is not defined in lab.cfg", Q(sid));
 		return NULL;
 	}
-	if (s->type != STORAGE_DIR) {
-		diag(p, line, "cicustom: storage %s is not a dir storage", Q(sid));
+	if (!lab_storage_files(s)) {
+		diag(p, line, "cicustom: storage %s is not a dir or btrfs storage", Q(sid));
 		return NULL;
 	}
 	return s->path ? xasprintf("%s/%s", s->path, file) : NULL;

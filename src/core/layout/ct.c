@@ -356,8 +356,9 @@ static void mount_volume(struct parser *p, int line, const char *key, struct lab
 			     Q(vol));
 		d->size = mib * 1024 * 1024;
 		d->subvol = r == 0 && mib == 0;
-		if (d->subvol && s && s->type != STORAGE_DIR)
-			diag(p, line, "%s: size 0 (a folder) needs a dir storage; %s is lvmthin",
+		if (d->subvol && s && !lab_storage_files(s))
+			diag(p, line,
+			     "%s: size 0 (a folder) needs a dir or btrfs storage; %s is lvmthin",
 			     key, Q(s->id));
 		return;
 	}
@@ -365,8 +366,9 @@ static void mount_volume(struct parser *p, int line, const char *key, struct lab
 	d->named = true;
 	const char *name = strrchr(vol, '/') ? strrchr(vol, '/') + 1 : vol;
 	d->subvol = startswith(name, "subvol-") || startswith(name, "basevol-");
-	if (s && s->type != STORAGE_DIR && d->subvol)
-		diag(p, line, "%s: %s is a folder volume, which needs a dir storage", key, Q(vol));
+	if (s && !lab_storage_files(s) && d->subvol)
+		diag(p, line, "%s: %s is a folder volume, which needs a dir or btrfs storage", key,
+		     Q(vol));
 	else if (s)
 		d->path = storage_volume_path(p, line, key, s, vol);
 }
@@ -501,8 +503,9 @@ static void ct_ostemplate(struct parser *p, struct conf_state *st, const char *k
 		diag(p, line, "ostemplate: %s is not STORAGE:vztmpl/FILE", Q(v));
 	else if (!s && p->have_cfg)
 		diag(p, line, "ostemplate: storage %s is not defined in lab.cfg", Q(sid));
-	else if (s && s->type != STORAGE_DIR)
-		diag(p, line, "ostemplate: storage %s keeps no templates (not a dir storage)",
+	else if (s && !lab_storage_files(s))
+		diag(p, line,
+		     "ostemplate: storage %s keeps no templates (not a dir or btrfs storage)",
 		     Q(sid));
 	else if (s && s->path)
 		ct->template_path = xasprintf("%s/template/cache/%s", s->path, file);

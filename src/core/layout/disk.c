@@ -92,9 +92,9 @@ static void disk_existing(struct parser *p, int line, const char *key, struct la
 		diag(p, line, "%s: volume %s has an empty, '.' or '..' component", key, Q(vol));
 	else if (!sub || strchr(slash + 1, '/'))
 		diag(p, line, "%s: volume %s is not iso/FILE or import/FILE", key, Q(vol));
-	else if (s && s->type != STORAGE_DIR)
-		diag(p, line, "%s: volume %s needs a dir storage; %s is lvmthin", key, Q(vol),
-		     Q(s->id));
+	else if (s && !lab_storage_files(s))
+		diag(p, line, "%s: volume %s needs a dir or btrfs storage; %s is lvmthin", key,
+		     Q(vol), Q(s->id));
 	else if (s && s->path)
 		d->path = xasprintf("%s/%s/%s", s->path, sub, slash + 1);
 }
@@ -110,26 +110,37 @@ static bool is_volume_name(const char *s)
 	       is_all(s, LOWER UPPER DIGITS "_.-");
 }
 
+/* A btrfs storage keeps a raw volume NAME.raw as images/VMID/NAME/disk.raw, NAME a
+ * subvolume (BTRFSPlugin's filesystem_path); anything else as a dir storage does. */
+static char *files_path(const struct lab_storage *s, const char *vmid, const char *name)
+{
+	if (s->type == STORAGE_BTRFS && endswith(name, ".raw"))
+		return xasprintf("%s/images/%s/%.*s/disk.raw", s->path, vmid,
+				 (int)(strlen(name) - 4), name);
+	return xasprintf("%s/images/%s/%s", s->path, vmid, name);
+}
+
 /* Where STORAGE:VOLUME lives: a dir storage keeps images/VMID/NAME (VOLUME is
- * VMID/NAME); LVM keeps /dev/VG/NAME (VOLUME is NAME, or BASE/NAME for a
- * linked clone). NULL (reported) when VOLUME is not a disk image's name. */
+ * VMID/NAME), btrfs the same but NAME.raw in a subvolume; LVM keeps /dev/VG/NAME
+ * (VOLUME is NAME, or BASE/NAME for a linked clone). NULL (reported) when VOLUME is not
+ * a disk image's name. */
 char *storage_volume_path(struct parser *p, int line, const char *key, const struct lab_storage *s,
 			  const char *vol)
 {
 	const char *slash = strchr(vol, '/');
 	const char *name = slash ? slash + 1 : vol;
 	_cleanup_free_ char *vmid = slash ? xstrndup(vol, (size_t)(slash - vol)) : NULL;
-	if (s->type == STORAGE_DIR && !vmid && is_volume_name(name) && !strchr(name, '.')) {
+	if (lab_storage_files(s) && !vmid && is_volume_name(name) && !strchr(name, '.')) {
 		/* a zvol's or an LV's name, its storage now a folder: a raw file there (a
 		 * ZFS subvolume's: a folder) */
 		const char *id = name + strcspn(name, "-") + 1;
 		_cleanup_free_ char *num = xstrndup(id, strspn(id, DIGITS));
 		bool folder = startswith(name, "subvol-") || startswith(name, "basevol-");
+		_cleanup_free_ char *file = xasprintf("%s%s", name, folder ? "" : ".raw");
 		if (*num && s->path)
-			return xasprintf("%s/images/%s/%s%s", s->path, num, name,
-					 folder ? "" : ".raw");
+			return files_path(s, num, file);
 	}
-	if (s->type == STORAGE_DIR) {
+	if (lab_storage_files(s)) {
 		if (!vmid || !is_all(vmid, DIGITS) || strchr(name, '/') || !is_volume_name(name)) {
 			diag(p, line,
 			     "%s: %s is not a size in GiB, iso/FILE, import/FILE or a volume "
@@ -137,7 +148,7 @@ char *storage_volume_path(struct parser *p, int line, const char *key, const str
 			     key, Q(vol));
 			return NULL;
 		}
-		return s->path ? xasprintf("%s/images/%s", s->path, vol) : NULL;
+		return s->path ? files_path(s, vmid, name) : NULL;
 	}
 	if ((vmid && !is_volume_name(vmid)) || strchr(name, '/') || !is_volume_name(name)) {
 		diag(p, line, "%s: %s is not a size in GiB or a volume name (e.g. vm-100-disk-0)",
@@ -246,8 +257,8 @@ static void import_volume(struct parser *p, int line, struct lab_disk *d, const 
 		diag(p, line, "import-from: volume %s is not STORAGE:import/FILE", Q(v));
 	else if (!s && p->have_cfg)
 		diag(p, line, "import-from: storage %s is not defined in lab.cfg", Q(sid));
-	else if (s && s->type != STORAGE_DIR)
-		diag(p, line, "import-from: storage %s is not a dir storage", Q(sid));
+	else if (s && !lab_storage_files(s))
+		diag(p, line, "import-from: storage %s is not a dir or btrfs storage", Q(sid));
 	else if (s && s->path)
 		d->import_from = xasprintf("%s/%s", s->path, vol);
 }

@@ -185,10 +185,12 @@ static void name_cloudinit_drive(const struct lab *lab, const struct lab_guest *
 		return;
 	_cleanup_free_ char *name = g->vmid ? xasprintf("vm-%d-cloudinit", g->vmid)
 					    : xasprintf("%s-%s-cloudinit", lab->name, g->name);
-	if (s->type == STORAGE_DIR && s->path && g->vmid)
-		d->path = xasprintf("%s/images/%d/%s.raw", s->path, g->vmid, name);
-	else if (s->type == STORAGE_DIR && s->path)
-		d->path = xasprintf("%s/%s.raw", s->path, name);
+	/* btrfs keeps a raw volume as disk.raw in a subvolume of the volume's name */
+	const char *raw = s->type == STORAGE_BTRFS ? "/disk.raw" : ".raw";
+	if (lab_storage_files(s) && s->path && g->vmid)
+		d->path = xasprintf("%s/images/%d/%s%s", s->path, g->vmid, name, raw);
+	else if (lab_storage_files(s) && s->path)
+		d->path = xasprintf("%s/%s%s", s->path, name, raw);
 	else if (s->type == STORAGE_LVMTHIN && s->vgname)
 		d->path = xasprintf("/dev/%s/%s", s->vgname, name);
 }

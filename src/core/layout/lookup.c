@@ -46,7 +46,7 @@ char *lab_volume_name(const struct lab *lab, const struct lab_guest *g, const st
 		return NULL;
 	if (d->named) /* Proxmox's own name: vm-100-disk-0(.qcow2) */
 		return d->path ? xstrdup(strrchr(d->path, '/') + 1) : NULL;
-	const char *suffix = s->type != STORAGE_DIR ? ""
+	const char *suffix = s->type != STORAGE_DIR ? "" /* an LV; btrfs: a subvolume */
 			     : d->bus != BUS_MP     ? ".qcow2"
 			     : d->subvol            ? "" /* a folder */
 						    : ".raw";
@@ -77,6 +77,8 @@ char *lab_disk_path(const struct lab *lab, const struct lab_guest *g, const stru
 		return NULL;
 	if (s->type == STORAGE_DIR)
 		return xasprintf("%s/%s", s->path, name);
+	if (s->type == STORAGE_BTRFS) /* a subvolume: a folder, or its disk.raw */
+		return xasprintf("%s/%s%s", s->path, name, d->subvol ? "" : "/disk.raw");
 	return xasprintf("/dev/%s/%s", s->vgname, name);
 }
 
