@@ -65,10 +65,19 @@ static int subvol_delete(const char *path, struct lv_error *err)
 	return btrfs_fail(err, e, "delete subvolume", path);
 }
 
+/* The storage's path, or the folder it will be made in (as Proxmox's activate_storage
+ * makes it), lies on a btrfs. */
 static int require_btrfs(const struct lab_storage *s, struct lv_error *err)
 {
 	struct statfs fs;
-	if (statfs(s->path, &fs) < 0)
+	_cleanup_free_ char *at = xstrdup(s->path);
+	while (statfs(at, &fs) < 0 && errno == ENOENT && strcmp(at, "/") != 0) {
+		char *copy = xstrdup(at);
+		free(at);
+		at = xstrdup(dirname(copy));
+		free(copy);
+	}
+	if (statfs(at, &fs) < 0)
 		return lv_fail_errno(err, errno, "storage '%s': cannot use '%s'", s->id, s->path);
 	if ((unsigned long)fs.f_type != BTRFS_SUPER_MAGIC)
 		return lv_fail(err, LV_EXIT_FAIL, "storage '%s': '%s' is not a btrfs file system",
@@ -383,10 +392,6 @@ static int btrfs_check(const struct lab_storage *s, const struct storage_vol *vo
 		       char **ret_note, struct lv_error *err)
 {
 	(void)vols, (void)n, (void)ret_note;
-	struct stat st;
-	if (stat(s->path, &st) < 0 && errno == ENOENT)
-		return lv_fail(err, LV_EXIT_FAIL, "storage '%s': '%s' does not exist", s->id,
-			       s->path);
 	return require_btrfs(s, err);
 }
 

@@ -6,8 +6,13 @@
 #
 #   ct1 (lxc/101.conf)  unprivileged, ostemplate local:vztmpl/busybox-ct.tar.zst
 #   ct2 (lxc/102.conf)  privileged, ostemplate given as an absolute path
+#   ct3 (lxc/103.conf)  unprivileged, its rootfs a btrfs subvolume (fast:0)
 #   vm1 (qemu-server/100.conf)  the tiny busybox VM of run.sh (host kernel + initrd,
-#                       TCG), so that a container reaches a VM over the bridge
+#                       TCG), so that a container reaches a VM over the bridge; its
+#                       disk virtio0 a raw volume on the btrfs storage (fast:1)
+#
+# The btrfs storage 'fast' is a loop-backed btrfs mounted in the daemon's mount
+# namespace alone (it goes with the namespace).
 #
 # The template is tests/e2e/ct-template.sh's busybox one (cached): its /sbin/init prints
 # "LABVIRT-CT-UP <hostname>" and `ip addr` on /dev/console, touches /root/made-by-ct and
@@ -52,7 +57,7 @@ skip() {
 }
 [ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, libvirt's LXC driver)"
 for prog in qemu-system-x86_64 virsh ip nsenter unshare busybox cpio gzip timeout libvirtd \
-	virtlogd zstd tar debugfs losetup script; do
+	virtlogd zstd tar debugfs losetup script mkfs.btrfs; do
 	command -v "$prog" >/dev/null 2>&1 || skip "$prog is not installed"
 done
 [ -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_lxc.so ] ||
@@ -69,10 +74,10 @@ LABVIRT=$(realpath "$LABVIRT")
 
 CACHE=${LABVIRT_E2E_CACHE:-/var/tmp/labvirt-e2e-guest}
 LABNAME=ctl
-declare -A IP=([vm1]=10.81.0.10 [ct1]=10.81.0.21 [ct2]=10.81.0.22)
+declare -A IP=([vm1]=10.81.0.10 [ct1]=10.81.0.21 [ct2]=10.81.0.22 [ct3]=10.81.0.23)
 GW=10.81.0.1
 SHIFT=100000
-uuid1="" uuid2="" # the containers' uuids, once they run
+uuid1="" uuid2="" uuid3="" # the containers' uuids, once they run
 
 unset LABVIRT_URI LIBVIRT_DEFAULT_URI LIBVIRT_LOG_OUTPUTS
 T=$(mktemp -d /tmp/labvirt-e2e-ct.XXXXXX)
@@ -86,18 +91,24 @@ QURI=qemu:///system
 LURI=lxc:///system
 VOL1=$POOL/$LABNAME-ct1-rootfs.raw
 VOL2=$POOL/$LABNAME-ct2-rootfs.raw
+BT=$T/bt     # the btrfs file system's mount point (daemon's namespace)
+FAST=$BT/pve # the btrfs storage 'fast'
+VOL3=$FAST/$LABNAME-ct3-rootfs
+VMDISK=$FAST/$LABNAME-vm1-virtio0/disk.raw
 mkdir -p "$LAB/qemu-server" "$LAB/lxc"
 mkdir -m 0755 "$POOL" "$TMPL_DIR"
 
-# Loop devices are the host's: the ones backed by a file of ours.
-our_loops() { losetup -a 2>/dev/null | grep -F -- "$T/" || true; }
+# Loop devices are the host's: the ones backed by a file of ours (but the btrfs
+# storage's own, which the test made).
+our_loops() { losetup -a 2>/dev/null | grep -F -- "$T/" | grep -vF -- "$T/btrfs.img" || true; }
 # Mounts of anything of ours, in the daemon's mount namespace (where labvirt and
 # libvirt run) and on the host: below $T, or below the folder where labvirt mounts an
 # unprivileged container's volumes (/run/labvirt/ct/LAB/...), and that folder itself.
 CT_MNT=/run/labvirt/ct/$LABNAME
 our_mounts() {
 	if [ -n "$E2E_HOLDER_PID" ] && [ -d "/proc/$E2E_HOLDER_PID" ]; then
-		e2e_in_ns cat /proc/self/mountinfo | grep -F -e "$T/" -e "$CT_MNT" | sed 's/^/ns: /'
+		e2e_in_ns cat /proc/self/mountinfo | grep -F -e "$T/" -e "$CT_MNT" |
+			grep -vF " $T/bt " | sed 's/^/ns: /' # but the btrfs storage's
 	fi
 	grep -F -e "$T/" -e "$CT_MNT" /proc/self/mountinfo | sed 's/^/host: /'
 	[ ! -e "$CT_MNT" ] || echo "folder $CT_MNT"
@@ -228,6 +239,10 @@ lab: $LABNAME
 dir: local
 	path $POOL
 
+btrfs: fast
+	path $FAST
+	content images,rootdir
+
 bridge: vmbr0
 	mode isolated
 	address $GW/24
@@ -242,6 +257,7 @@ name: vm1
 net0: virtio=BC:24:11:81:00:0A,bridge=vmbr0
 ostype: l26
 serial0: socket
+virtio0: fast:1
 EOF
 # As pct writes them: keys sorted, the description as a comment first.
 cat >"$LAB/lxc/101.conf" <<EOF
@@ -269,6 +285,19 @@ ostype: unmanaged
 rootfs: local:1
 swap: 0
 EOF
+cat >"$LAB/lxc/103.conf" <<EOF
+#unprivileged busybox container on a btrfs subvolume
+arch: amd64
+cores: 1
+hostname: ct3
+memory: 128
+net0: name=eth0,bridge=vmbr0,gw=$GW,hwaddr=BC:24:11:81:00:17,ip=${IP[ct3]}/24,type=veth
+ostemplate: local:vztmpl/busybox-ct.tar.zst
+ostype: unmanaged
+rootfs: fast:0
+swap: 0
+unprivileged: 1
+EOF
 
 # --- the daemon
 e2e_log "labvirt $LABVIRT, temp dir $T"
@@ -278,6 +307,14 @@ e2e_check "private libvirtd (LXC driver on cgroup v1) answers in its netns" \
 NS=$E2E_NS
 e2e_check "the daemon's LXC driver answers" lsh version || bail "no LXC driver"
 phase "daemon" "$(e2e_elapsed "$t")"
+# The btrfs of storage 'fast': mounted in the daemon's namespace only.
+mkdir -m 0755 "$BT"
+if ! { truncate -s 1G "$T/btrfs.img" && mkfs.btrfs -q "$T/btrfs.img" >/dev/null &&
+	e2e_in_ns mount -o loop "$T/btrfs.img" "$BT"; }; then
+	bail "cannot make the btrfs storage"
+fi
+# an inode number of 256 is a btrfs subvolume's root
+subvolume() { [ "$(e2e_in_ns stat -c %i "$1" 2>/dev/null)" = 256 ]; }
 
 before=$(inventory)
 printf '%s\n' "$before" | sed 's/^/#   before: /' >&2
@@ -297,15 +334,15 @@ e2e_check "labvirt up leaves no container out" lacks "$LV_ERR" "left out"
 t_up=$EPOCHREALTIME
 phase "labvirt up" "$(e2e_elapsed "$t")"
 
-e2e_check "libvirt ($LURI) runs ct1 and ct2" \
-	test "$(lsh list --name | sed '/^$/d' | LC_ALL=C sort | paste -sd' ')" = "ct1 ct2"
+e2e_check "libvirt ($LURI) runs ct1, ct2 and ct3" \
+	test "$(lsh list --name | sed '/^$/d' | LC_ALL=C sort | paste -sd' ')" = "ct1 ct2 ct3"
 e2e_check "libvirt ($QURI) runs vm1" \
 	test "$(vsh list --name | sed '/^$/d' | paste -sd' ')" = "vm1"
 
 lv status
 ct_running() { grep -Eq "^$1[[:space:]].*running" <<<"$LV_OUT"; }
 e2e_check "labvirt status exits 0" test "$LV_RC" -eq 0
-for g in ct1 ct2 vm1; do
+for g in ct1 ct2 ct3 vm1; do
 	e2e_check "labvirt status: $g running" ct_running "$g"
 done
 types() { grep -Eq '^ct1[[:space:]]+ct[[:space:]]' <<<"$LV_OUT" && grep -Eq '^ct2[[:space:]]+ct[[:space:]]' <<<"$LV_OUT" &&
@@ -318,10 +355,12 @@ x2=$(lsh dumpxml ct2)
 printf '%s\n' "$x1" | sed 's/^/#   ct1 live: /' >&2
 uuid1=$(sed -n 's:^ *<uuid>\(.*\)</uuid>$:\1:p' <<<"$x1")
 uuid2=$(sed -n 's:^ *<uuid>\(.*\)</uuid>$:\1:p' <<<"$x2")
+x3=$(lsh dumpxml ct3)
+uuid3=$(sed -n 's:^ *<uuid>\(.*\)</uuid>$:\1:p' <<<"$x3")
 # shellcheck disable=SC2016 # expanded by that sh
 e2e_check "the containers' init processes are found by their uuid while up" \
 	sh -c 'for u in "$@"; do grep -qsF "container_uuid=$u" /proc/[0-9]*/environ || exit 1; done' \
-	sh "${uuid1:-none}" "${uuid2:-none}"
+	sh "${uuid1:-none}" "${uuid2:-none}" "${uuid3:-none}"
 e2e_check "ct1 live: an lxc domain with Proxmox's idmap (0 -> $SHIFT, 65536 ids)" \
 	has "$x1" "<domain type=.lxc." "<uid start=.0. target=.$SHIFT. count=.65536./>" \
 	"<gid start=.0. target=.$SHIFT. count=.65536./>"
@@ -336,17 +375,27 @@ e2e_check "ct1 live: memory 128 MiB, no swap" \
 e2e_check "rootfs volumes $LABNAME-ct1-rootfs.raw and $LABNAME-ct2-rootfs.raw exist" \
 	test -f "$VOL1" -a -f "$VOL2"
 e2e_check "ct1's rootfs volume is 1 GiB" test "$(stat -c %s "$VOL1" 2>/dev/null)" = 1073741824
-e2e_check "host: two veths in the netns (veth101i0, veth102i0)" \
-	test "$(veths | paste -sd' ')" = "veth101i0 veth102i0"
+e2e_check "host: three veths in the netns (veth101i0, veth102i0, veth103i0)" \
+	test "$(veths | paste -sd' ')" = "veth101i0 veth102i0 veth103i0"
+ct3_on_subvolume() { subvolume "$VOL3" && has "$x3" "<source dir=.${VOL3//./\\.}./>"; }
+e2e_check "ct3's rootfs is a btrfs subvolume $VOL3, mounted by libvirt as a folder" ct3_on_subvolume
+e2e_check "ct3 (unprivileged): the template's /bin/busybox in the subvolume is owned by $SHIFT" \
+	test "$(e2e_in_ns stat -c '%u %g' "$VOL3/bin/busybox" 2>/dev/null)" = "$SHIFT $SHIFT"
+vm_disk_on_btrfs() {
+	subvolume "${VMDISK%/disk.raw}" && [ "$(e2e_in_ns stat -c %s "$VMDISK")" = 1073741824 ]
+}
+e2e_check "vm1's disk is disk.raw (1 GiB) in the btrfs subvolume $LABNAME-vm1-virtio0" vm_disk_on_btrfs
+
 
 id1=$(lsh domid ct1 | sed '/^$/d')
 id2=$(lsh domid ct2 | sed '/^$/d')
+id3=$(lsh domid ct3 | sed '/^$/d')
 lv up
 said_nothing_to_do() { [ "$LV_RC" -eq 0 ] && grep -q 'nothing to do' <<<"$LV_OUT"; }
 e2e_check "second labvirt up: nothing to do" said_nothing_to_do
 not_restarted() {
-	[ -n "$id1" ] && [ -n "$id2" ] &&
-		[ "$(lsh domid ct1 | sed '/^$/d') $(lsh domid ct2 | sed '/^$/d')" = "$id1 $id2" ]
+	[ -n "$id1" ] && [ -n "$id2" ] && [ -n "$id3" ] &&
+		[ "$(lsh domid ct1 | sed '/^$/d') $(lsh domid ct2 | sed '/^$/d') $(lsh domid ct3 | sed '/^$/d')" = "$id1 $id2 $id3" ]
 }
 e2e_check "second labvirt up: the containers were not restarted (same init pids)" not_restarted
 
@@ -354,14 +403,14 @@ during=$(inventory)
 printf '%s\n' "$during" | sed 's/^/#   while up: /' >&2
 
 # --- inside: the markers, the addresses, the pings
-for g in ct1 ct2; do
+for g in ct1 ct2 ct3; do
 	t=$(e2e_now)
 	e2e_check "boot marker of $g through labvirt console" \
 		e2e_console_expect -t 120 -p '' -p 'cat /run/marker' "LABVIRT-CT-UP $g" -- lv_console "$g"
 	phase "console marker of $g (since up returned: $(e2e_elapsed "$t_up")s)" "$(e2e_elapsed "$t")"
 done
-e2e_check "boot marker of vm1 through labvirt console" \
-	e2e_console_expect -t 300 -p '' -p 'cat /run/marker' "LABVIRT-BOOT-OK name=vm1" -- lv_console vm1
+e2e_check "boot marker of vm1 through labvirt console: its 1 GiB disk on btrfs" \
+	e2e_console_expect -t 300 -p '' -p 'cat /run/marker' "LABVIRT-BOOT-OK name=vm1 disk=1073741824" -- lv_console vm1
 
 # The address, the route and the host name, as libvirt set them before init.
 # shellcheck disable=SC2016 # expanded by the container's shell
@@ -374,6 +423,9 @@ for to in ct2 vm1; do
 		e2e_console_expect -t 60 -p '' -w 'ct1# ' -s "ping -c 3 ${IP[$to]}" \
 		'3 packets received' -- lv_console ct1
 done
+e2e_check "ct3 (on btrfs) pings vm1 over vmbr0 (on its console)" \
+	e2e_console_expect -t 60 -p '' -w 'ct3# ' -s "ping -c 3 ${IP[vm1]}" \
+	'3 packets received' -- lv_console ct3
 e2e_check "ct2 (privileged) pings ct1 over vmbr0 (virsh lxc-enter-namespace)" \
 	lsh lxc-enter-namespace ct2 /bin/ping -c 3 "${IP[ct1]}"
 e2e_check "vm1 pings ct2 over vmbr0" \
@@ -392,7 +444,7 @@ t=$(e2e_now)
 lv down --timeout 30
 e2e_check "labvirt down exits 0" test "$LV_RC" -eq 0
 phase "labvirt down" "$(e2e_elapsed "$t")"
-for g in ct1 ct2; do
+for g in ct1 ct2 ct3; do
 	e2e_check "libvirt: $g is shut off" test "$(lsh domstate "$g" | sed '/^$/d')" = "shut off"
 done
 e2e_check "libvirt: vm1 is shut off" test "$(vsh domstate vm1 | sed '/^$/d')" = "shut off"
@@ -413,6 +465,8 @@ e2e_check "ct2 (privileged): /root/made-by-ct is owned by 0:0 on the host" test 
 e2e_check "ct1: the template's /bin/busybox is owned by $SHIFT (ids shifted at extraction)" \
 	test "$(owner_in "$VOL1" /bin/busybox)" = "$SHIFT $SHIFT"
 e2e_check "ct2: the template's /bin/busybox is owned by 0" test "$(owner_in "$VOL2" /bin/busybox)" = "0 0"
+e2e_check "ct3 (unprivileged, btrfs): /root/made-by-ct is owned by $SHIFT:$SHIFT on the host" \
+	test "$(e2e_in_ns stat -c '%u %g' "$VOL3/root/made-by-ct" 2>/dev/null)" = "$SHIFT $SHIFT"
 
 # --- destroy: nothing may be left
 t=$(e2e_now)
@@ -422,6 +476,8 @@ phase "labvirt destroy" "$(e2e_elapsed "$t")"
 e2e_check "no container domain left on $LURI" test -z "$(lsh list --all --name | sed '/^$/d')"
 e2e_check "no VM domain left on $QURI" test -z "$(vsh list --all --name | sed '/^$/d')"
 e2e_check "the rootfs volumes are gone" sh -c '! ls -d "$@" 2>/dev/null' sh "$VOL1" "$VOL2"
+e2e_check "the btrfs storage holds nothing any more (no subvolume, no temporary)" \
+	test -z "$(e2e_in_ns ls -A "$FAST" 2>&1)"
 e2e_check "no veth left" test -z "$(veths)"
 e2e_check "no mount of ours left (daemon's namespace and host)" test -z "$(our_mounts)"
 e2e_check "no loop device on a file of ours" test -z "$(our_loops)"
@@ -433,9 +489,9 @@ ct_procs() {
 	local p u
 	for p in $(e2e_netns_pids "$NS"); do
 		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
-			grep -Eq 'libvirt_lxc --name ct[12] |guest=vm1' && echo "$p"
+			grep -Eq 'libvirt_lxc --name ct[123] |guest=vm1' && echo "$p"
 	done
-	for u in $uuid1 $uuid2; do
+	for u in $uuid1 $uuid2 $uuid3; do
 		grep -lsF "container_uuid=$u" /proc/[0-9]*/environ | cut -d/ -f3
 	done
 	return 0
