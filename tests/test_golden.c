@@ -110,11 +110,14 @@ static void dump_storages(FILE *f, const struct lab *lab)
 {
 	for (size_t i = 0; i < lab->n_storages; i++) {
 		const struct lab_storage *s = &lab->storages[i];
-		fprintf(f, "storage.%s.type=%s\n", s->id,
-			s->type == STORAGE_DIR ? "dir" : "lvmthin");
+		fprintf(f, "storage.%s.type=%s\n", s->id, lab_storage_type_name(s));
 		fprintf(f, "storage.%s.path=%s\n", s->id, str(s->path));
 		fprintf(f, "storage.%s.vgname=%s\n", s->id, str(s->vgname));
 		fprintf(f, "storage.%s.thinpool=%s\n", s->id, str(s->thinpool));
+		if (s->type == STORAGE_LVM) {
+			fprintf(f, "storage.%s.saferemove=%d\n", s->id, s->saferemove);
+			fprintf(f, "storage.%s.base=%s\n", s->id, str(s->base));
+		}
 		fprintf(f, "storage.%s.line=%d\n", s->id, s->line);
 	}
 }

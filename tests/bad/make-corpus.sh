@@ -633,6 +633,25 @@ guestf a.conf 'memory: 0' 'cores: -1' 'net0: virtio=01:00:00:00:00:00,bridge=vmb
 guestf b.conf 'name: a' 'virtio0: local:0' 'hostpci0: 01:00.0'
 junk 100 >"$C/c.conf"
 
+# ---- lvm (thick LVM, Proxmox's LVMPlugin); at the end, so that no case above is renumbered
+LVM_CFG=$'\nlvm: vg\n\tvgname pve\n\tcontent images,rootdir\n'
+cfg lvm-no-vg $'lab: bad\n\nlvm: local\n\tsaferemove 1\n\nbridge: vmbr0\n\tmode isolated\n'
+cfg lvm-bad-vg $'lab: bad\n\nlvm: local\n\tvgname pve/data\n\nbridge: vmbr0\n\tmode isolated\n'
+cfgadd lvm-thinpool-key $'\nlvm: vg\n\tvgname pve\n\tthinpool data\n'
+cfgadd lvm-bad-flags $'\nlvm: vg\n\tvgname pve\n\tsaferemove on\n\ttagged_only yes\n\tshared 2\n\tsnapshot-as-volume-chain x\n'
+cfgadd lvm-bad-base $'\nlvm: vg\n\tvgname pve\n\tbase iscsi\n'
+cfgadd lvm-bad-stepsize $'\nlvm: vg\n\tvgname pve\n\tsaferemove-stepsize 3\n'
+cfgadd dup-storage-id-lvm $'\nlvm: local\n\tvgname pve\n'
+cfgadd lvm-iso-volume "$LVM_CFG"
+guestf g.conf 'ide2: vg:iso/x.iso,media=cdrom'
+cfgadd lvm-import-from-lvm "$LVM_CFG"
+guestf g.conf 'virtio0: local:0,import-from=vg:import/x.qcow2'
+cfgadd lvm-disabled "$LVM_CFG"$'\tdisable 1\n'
+guestf g.conf 'virtio0: vg:4'
+cfgadd lvm-ct-folder "$LVM_CFG"
+mkdir -p "$C/lxc"
+from_base CT_BASE lxc/200.conf 'rootfs: vg:0' 'ostemplate: local:vztmpl/x.tar.zst'
+
 # Cases this script no longer writes go, with their expected files.
 for d in "$OUT"/*/; do
 	[ -d "$d/lab" ] || rm -rf "$d"

@@ -357,8 +357,8 @@ static void mount_volume(struct parser *p, int line, const char *key, struct lab
 		d->size = mib * 1024 * 1024;
 		d->subvol = r == 0 && mib == 0;
 		if (d->subvol && s && s->type != STORAGE_DIR)
-			diag(p, line, "%s: size 0 (a folder) needs a dir storage; %s is lvmthin",
-			     key, Q(s->id));
+			diag(p, line, "%s: size 0 (a folder) needs a dir storage; %s is %s", key,
+			     Q(s->id), lab_storage_type_name(s));
 		return;
 	}
 	d->volume = xstrdup(vol);

@@ -93,8 +93,8 @@ static void disk_existing(struct parser *p, int line, const char *key, struct la
 	else if (!sub || strchr(slash + 1, '/'))
 		diag(p, line, "%s: volume %s is not iso/FILE or import/FILE", key, Q(vol));
 	else if (s && s->type != STORAGE_DIR)
-		diag(p, line, "%s: volume %s needs a dir storage; %s is lvmthin", key, Q(vol),
-		     Q(s->id));
+		diag(p, line, "%s: volume %s needs a dir storage; %s is %s", key, Q(vol), Q(s->id),
+		     lab_storage_type_name(s));
 	else if (s && s->path)
 		d->path = xasprintf("%s/%s/%s", s->path, sub, slash + 1);
 }

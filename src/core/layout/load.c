@@ -189,7 +189,7 @@ static void name_cloudinit_drive(const struct lab *lab, const struct lab_guest *
 		d->path = xasprintf("%s/images/%d/%s.raw", s->path, g->vmid, name);
 	else if (s->type == STORAGE_DIR && s->path)
 		d->path = xasprintf("%s/%s.raw", s->path, name);
-	else if (s->type == STORAGE_LVMTHIN && s->vgname)
+	else if (lab_storage_is_lvm(s) && s->vgname)
 		d->path = xasprintf("/dev/%s/%s", s->vgname, name);
 }
 
