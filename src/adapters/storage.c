@@ -9,6 +9,8 @@ const struct storage_backend *storage_backend_for(const struct lab_storage *s, s
 		return &storage_dir_backend;
 	if (s->type == STORAGE_LVMTHIN)
 		return &storage_lvmthin_backend;
+	if (s->type == STORAGE_LVM)
+		return &storage_lvm_backend;
 	lv_fail(err, LV_EXIT_FAIL, "storage '%s': unknown type", s->id);
 	return NULL;
 }
