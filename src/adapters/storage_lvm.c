@@ -9,6 +9,7 @@
  * on its extents does not show its data. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/dm-ioctl.h>
 #include <linux/fs.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -135,15 +136,45 @@ static int lvm_create(const struct storage_vol *v, struct lv_error *err)
 	return 0;
 }
 
+/* How many times the device-mapper device rdev is open (DM_DEV_STATUS, as
+ * lvremove asks before it refuses an LV in use). */
+static int dm_open_count(const char *dev, dev_t rdev, int *ret, struct lv_error *err)
+{
+	_cleanup_close_ int ctl = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+	struct dm_ioctl dmi = {
+	    .version = {DM_VERSION_MAJOR, 0, 0},
+	    .data_size = sizeof(dmi),
+	    .dev = rdev,
+	};
+	if (ctl < 0 || ioctl(ctl, DM_DEV_STATUS, &dmi) < 0)
+		return lv_fail_errno(err, errno, "saferemove: cannot ask device-mapper about '%s'",
+				     dev);
+	*ret = dmi.open_count;
+	return 0;
+}
+
 /* Zeroes the whole device, in steps, with the kernel's BLKZEROOUT (the
- * device's write-zeroes where it has one, else zero pages written). O_EXCL:
- * an LV that is mounted or held open by a guest is refused, not wiped. */
+ * device's write-zeroes where it has one, else zero pages written). An LV in
+ * use is refused, not wiped: O_EXCL fails on a mounted one, and one that
+ * anything else holds open (a guest's QEMU opens it without O_EXCL) has more
+ * openers than this one. */
 static int zero_device(const char *dev, struct lv_error *err)
 {
 	_cleanup_close_ int fd = open(dev, O_WRONLY | O_EXCL | O_CLOEXEC);
+	struct stat st;
 	uint64_t size = 0;
+	int openers = 0;
 	if (fd < 0)
 		return lv_fail_errno(err, errno, "saferemove: cannot open '%s'", dev);
+	if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode))
+		return lv_fail(err, LV_EXIT_FAIL, "saferemove: '%s' is not a block device", dev);
+	if (dm_open_count(dev, st.st_rdev, &openers, err) < 0)
+		return -1;
+	if (openers > 1)
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "saferemove: '%s' is in use (held open by %d other opener%s): not "
+			       "zeroed, not removed",
+			       dev, openers - 1, openers > 2 ? "s" : "");
 	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
 		return lv_fail_errno(err, errno, "saferemove: cannot get the size of '%s'", dev);
 	for (uint64_t at = 0; at < size; at += ZERO_STEP) {

@@ -770,19 +770,29 @@ static void test_thick_saferemove(const struct lab_storage *good)
 	check(streq(where, where2) && probe_after(where2, 8 * MIB, 0),
 	      "lvm: saferemove 1: the next LV on its extents (%s) reads zeroes", where2);
 	vol_clear(&v);
-	/* an LV held open (a running guest's disk) is not wiped under it */
-	v = vol(&safe, "tz", 4 * MIB, NULL, false);
-	rc = B->create(&v, &err);
-	int fd = rc == 0 ? open(v.path, O_RDONLY | O_EXCL | O_CLOEXEC) : -1;
-	rc = B->remove(&v, &err);
-	check(fd >= 0 && has_error(rc, &err, "saferemove: cannot open '/dev/lvt/t-tz-virtio0'") &&
-		  lv_line("t-tz-virtio0"),
-	      "lvm: saferemove of a volume in use (opened O_EXCL) is refused, the LV kept");
-	if (fd >= 0)
-		close(fd);
-	check(B->remove(&v, &err) == 0 && !lv_line("t-tz-virtio0"),
-	      "lvm: ... and removed once it is free (%s)", err.msg);
-	vol_clear(&v);
+	/* an LV held open (a running guest's disk: QEMU opens it without O_EXCL) or
+	 * opened exclusively (mounted) is not wiped under it */
+	const int modes[] = {O_RDWR, O_RDONLY | O_EXCL};
+	const char *how[] = {"open (as QEMU opens a disk)", "opened O_EXCL (as when mounted)"};
+	const char *want[] = {
+	    "saferemove: '/dev/lvt/t-tz-virtio0' is in use (held open by 1 other opener)",
+	    "saferemove: cannot open '/dev/lvt/t-tz-virtio0'"};
+	for (size_t i = 0; i < 2; i++) {
+		v = vol(&safe, "tz", 4 * MIB, NULL, false);
+		rc = B->create(&v, &err);
+		bool written = rc == 0 && write_pattern(v.path, 0x77, 4 * MIB);
+		int fd = written ? open(v.path, modes[i] | O_CLOEXEC) : -1;
+		rc = B->remove(&v, &err);
+		check(fd >= 0 && has_error(rc, &err, want[i]) && lv_line("t-tz-virtio0") &&
+			  range_is(v.path, 0x77, 0, 4 * MIB),
+		      "lvm: saferemove of a volume held %s is refused, the LV kept as it was",
+		      how[i]);
+		if (fd >= 0)
+			close(fd);
+		check(B->remove(&v, &err) == 0 && !lv_line("t-tz-virtio0"),
+		      "lvm: ... and removed once it is free (%s)", err.msg);
+		vol_clear(&v);
+	}
 }
 
 static int fill_marker(const char *path, void *opaque, struct lv_error *err)
