@@ -648,6 +648,8 @@ cfgadd lvm-import-from-lvm "$LVM_CFG"
 guestf g.conf 'virtio0: local:0,import-from=vg:import/x.qcow2'
 cfgadd lvm-disabled "$LVM_CFG"$'\tdisable 1\n'
 guestf g.conf 'virtio0: vg:4'
+cfgadd lvm-qcow2-volume "$LVM_CFG"$'\tsnapshot-as-volume-chain 1\n'
+guestf g.conf 'virtio0: vg:vm-100-disk-0.qcow2,size=1G'
 cfgadd lvm-ct-folder "$LVM_CFG"
 mkdir -p "$C/lxc"
 from_base CT_BASE lxc/200.conf 'rootfs: vg:0' 'ostemplate: local:vztmpl/x.tar.zst'

@@ -144,6 +144,16 @@ char *storage_volume_path(struct parser *p, int line, const char *key, const str
 		     key, Q(vol));
 		return NULL;
 	}
+	/* Proxmox's lvm with snapshot-as-volume-chain 1 keeps qcow2 inside an LV
+	 * (vm-100-disk-0.qcow2); labvirt's LVs are raw, and would hand it to the
+	 * guest as such */
+	if (s->type == STORAGE_LVM && endswith(name, ".qcow2")) {
+		diag(p, line,
+		     "%s: %s is a qcow2 volume on an LV (snapshot-as-volume-chain), which labvirt "
+		     "does not run: its lvm volumes are raw",
+		     key, Q(vol));
+		return NULL;
+	}
 	return s->vgname ? xasprintf("/dev/%s/%s", s->vgname, name) : NULL;
 }
 
