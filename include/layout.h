@@ -20,7 +20,7 @@ enum lab_bridge_mode {
 
 /* STORAGE_OTHER: a Proxmox type labvirt does not run (zfspool, nfs, ...): kept,
  * an error for a guest that uses it. */
-enum lab_storage_type { STORAGE_DIR, STORAGE_LVMTHIN, STORAGE_BTRFS, STORAGE_OTHER };
+enum lab_storage_type { STORAGE_DIR, STORAGE_LVMTHIN, STORAGE_LVM, STORAGE_BTRFS, STORAGE_OTHER };
 
 /* BUS_MP: a container's rootfs (index -1) or mpN (index N), mounted at mp. */
 enum lab_bus { BUS_VIRTIO, BUS_SCSI, BUS_SATA, BUS_IDE, BUS_MP };
@@ -30,14 +30,16 @@ enum lab_kind { KIND_VM, KIND_CT };
 
 enum lab_media { MEDIA_DISK, MEDIA_CDROM };
 
-/* `dir: local` / `lvmthin: local-lvm` in lab.cfg. */
+/* `dir: local` / `lvmthin: local-lvm` / `lvm: vgstore` in lab.cfg. */
 struct lab_storage {
 	char *id;
 	enum lab_storage_type type;
 	char *path;        /* dir, btrfs: where volumes live */
-	char *vgname;      /* lvmthin */
+	char *vgname;      /* lvmthin, lvm */
 	char *thinpool;    /* lvmthin */
 	double overcommit; /* lvmthin, labvirt-only: error past this many times the pool; 0: none */
+	bool saferemove;   /* lvm: zero an LV before it is removed */
+	char *base;        /* lvm: Proxmox's base volume (an iSCSI LUN): kept, not used */
 	bool nocow;        /* btrfs: No_COW on its raw files */
 	char *other_type;  /* STORAGE_OTHER: Proxmox's type name */
 	bool disabled;     /* disable 1 */
@@ -340,7 +342,7 @@ struct lab_image *lab_find_image(const struct lab *lab, const char *name);
 char *lab_volume_name(const struct lab *lab, const struct lab_guest *g, const struct lab_disk *d);
 char *lab_network_name(const struct lab *lab, const struct lab_bridge *b);
 /* Where a disk lives on the host: dir storage "<path>/<volume name>", an ISO
- * volume "<path>/template/iso/<file>", lvmthin "/dev/<vg>/<volume name>", a plain
+ * volume "<path>/template/iso/<file>", lvmthin and lvm "/dev/<vg>/<volume name>", a plain
  * path as given; NULL for an empty CD-ROM drive. */
 char *lab_disk_path(const struct lab *lab, const struct lab_guest *g, const struct lab_disk *d);
 
@@ -355,6 +357,13 @@ bool lab_is_guest_name(const char *s);
 
 const char *lab_accel_name(enum lab_accel a);
 const char *lab_bridge_mode_name(enum lab_bridge_mode m);
+/* "dir", "lvmthin", "lvm", or Proxmox's name of another type. */
+const char *lab_storage_type_name(const struct lab_storage *s);
+/* lvmthin and lvm: volumes are LVs, block devices /dev/<vg>/<name>. */
+static inline bool lab_storage_is_lvm(const struct lab_storage *s)
+{
+	return s && (s->type == STORAGE_LVMTHIN || s->type == STORAGE_LVM);
+}
 /* The guest's graphical console: "vnc", "spice", or NULL for none. Asked for
  * by `graphics:`, else by a display `vga:` (qxl: spice; std, cirrus, vmware,
  * virtio: vnc); a guest without either has none. */

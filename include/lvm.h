@@ -1,4 +1,4 @@
-/* lvm.h - lvm2 as the lvmthin backend uses it: the commands it runs (argument
+/* lvm.h - lvm2 as the lvmthin and lvm backends use it: the commands it runs (argument
  * vectors) and the parsing of their machine-readable output (lvm2's JSON
  * report, qemu-img's JSON info). Pure: nothing here runs a program, so all of
  * it is unit tested without lvm. */
@@ -58,12 +58,21 @@ char **lvm_cmd_create_thin(const char *vg, const char *pool, const char *name, u
 			   const char *tag);
 /* A thin snapshot of vg/origin, activated like any volume (-kn: no activation skip). */
 char **lvm_cmd_snapshot(const char *vg, const char *origin, const char *name, const char *tag);
+/* A thick (linear) volume of size bytes in vg, tagged, active, with any old
+ * file system or partition signature at its start wiped (-Wy): the extents
+ * may hold an earlier LV's data, as on Proxmox. */
+char **lvm_cmd_create_thick(const char *vg, const char *name, uint64_t size, const char *tag);
+/* Activates vg/name (its /dev node) when it is not active. */
+char **lvm_cmd_activate(const char *vg, const char *name);
 char **lvm_cmd_extend(const char *vg, const char *name, uint64_t size);
 char **lvm_cmd_remove(const char *vg, const char *name);
 char **lvm_cmd_image_info(const char *image);
 /* Writes image (of format) into the block device dev, skipping zeroes (a new
  * thin volume reads as zeroes), bypassing the page cache. */
 char **lvm_cmd_image_write(const char *image, const char *format, const char *dev);
+/* The same into a thick volume, which may hold old data: every byte is
+ * written, zeroes included. */
+char **lvm_cmd_image_write_all(const char *image, const char *format, const char *dev);
 void lvm_argv_free(char **argv);
 static inline void lvm_argv_freep(char ***p)
 {

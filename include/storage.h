@@ -21,9 +21,10 @@ struct storage_vol {
 	void *fill_opaque;
 };
 
-/* A pool's use (lvmthin): sizes in bytes, percentages 0..100. */
+/* A pool's use (lvmthin), or a volume group's (lvm: no metadata, meta_pct -1):
+ * sizes in bytes, percentages 0..100. */
 struct storage_usage {
-	char pool[256]; /* "VG/POOL" */
+	char pool[256]; /* "VG/POOL"; lvm: "VG" */
 	uint64_t data_size, meta_size;
 	double data_pct, meta_pct;
 };
@@ -52,6 +53,7 @@ struct storage_backend {
 extern const struct storage_backend storage_dir_backend;
 extern const struct storage_backend storage_lvmthin_backend;
 extern const struct storage_backend storage_btrfs_backend;
+extern const struct storage_backend storage_lvm_backend;
 
 const struct storage_backend *storage_backend_for(const struct lab_storage *s,
 						  struct lv_error *err);

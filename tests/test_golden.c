@@ -110,14 +110,14 @@ static void dump_storages(FILE *f, const struct lab *lab)
 {
 	for (size_t i = 0; i < lab->n_storages; i++) {
 		const struct lab_storage *s = &lab->storages[i];
-		static const char *const types[] = {[STORAGE_DIR] = "dir",
-						    [STORAGE_LVMTHIN] = "lvmthin",
-						    [STORAGE_BTRFS] = "btrfs",
-						    [STORAGE_OTHER] = "other"};
-		fprintf(f, "storage.%s.type=%s\n", s->id, types[s->type]);
+		fprintf(f, "storage.%s.type=%s\n", s->id, lab_storage_type_name(s));
 		fprintf(f, "storage.%s.path=%s\n", s->id, str(s->path));
 		fprintf(f, "storage.%s.vgname=%s\n", s->id, str(s->vgname));
 		fprintf(f, "storage.%s.thinpool=%s\n", s->id, str(s->thinpool));
+		if (s->type == STORAGE_LVM) {
+			fprintf(f, "storage.%s.saferemove=%d\n", s->id, s->saferemove);
+			fprintf(f, "storage.%s.base=%s\n", s->id, str(s->base));
+		}
 		if (s->type == STORAGE_BTRFS)
 			fprintf(f, "storage.%s.nocow=%d\n", s->id, s->nocow);
 		fprintf(f, "storage.%s.line=%d\n", s->id, s->line);

@@ -1,5 +1,5 @@
-/* test_lvmthin.c - the lvmthin backend without device-mapper: the exact
- * commands it runs, the parsing of lvm2's JSON reports and qemu-img's info
+/* test_lvmthin.c - the lvmthin and lvm backends without device-mapper: the exact
+ * commands they run, the parsing of lvm2's JSON reports and qemu-img's info
  * (real captures in tests/lvm/reports/), garbage and failures, and the
  * backend's own errors where this host can give them (lvm2 tools missing, no
  * such volume group). The real thing runs in a guest: tests/lvm/run.sh.
@@ -66,6 +66,13 @@ static void test_commands(void)
 	    {lvm_cmd_image_write("/img/x.qcow2", "qcow2", "/dev/pve/home-a-virtio0"),
 	     "qemu-img convert -q -t none -n --target-is-zero -f qcow2 -O raw /img/x.qcow2 "
 	     "/dev/pve/home-a-virtio0"},
+	    /* lvm (thick): no --target-is-zero, an LV may hold an earlier one's data */
+	    {lvm_cmd_image_write_all("/img/x.raw", "raw", "/dev/vg0/vm-100-disk-0"),
+	     "qemu-img convert -q -t none -n -f raw -O raw /img/x.raw /dev/vg0/vm-100-disk-0"},
+	    {lvm_cmd_create_thick("vg0", "vm-100-disk-0", 4294967296ULL, "labvirt:home/db/scsi0"),
+	     "lvcreate -q -aly -Wy --yes -L 4294967296b -n vm-100-disk-0 --addtag "
+	     "labvirt:home/db/scsi0 vg0"},
+	    {lvm_cmd_activate("vg0", "vm-100-disk-0"), "lvchange -q -aly vg0/vm-100-disk-0"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		_cleanup_free_ char *got = joined(cases[i].argv);
@@ -339,6 +346,44 @@ static void test_backend_errors(void)
 		      "remove with no such volume group: nothing to remove");
 }
 
+/* The lvm (thick) backend, the same way. */
+static void test_lvm_backend_errors(void)
+{
+	struct lab_storage s = {.id = "vgstore", .type = STORAGE_LVM, .vgname = "labvirt-no-vg"};
+	struct storage_vol v = {.storage = &s,
+				.path = "/dev/labvirt-no-vg/vm-100-disk-0",
+				.owner = "home/a/scsi0",
+				.size = 1 << 20};
+	struct lv_error err = {0};
+	char *note = NULL;
+	const struct storage_backend *b = storage_backend_for(&s, &err);
+	check(b == &storage_lvm_backend && streq(b->type, "lvm"),
+	      "storage_backend_for(lvm) is the lvm backend");
+	_cleanup_free_ char *path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", "/nonexistent", 1);
+	int rc = storage_check(&s, &v, 1, &note, &err);
+	setenv("PATH", path, 1);
+	check_str(rc < 0 ? err.msg : "(passed)",
+		  "lvm storage 'vgstore': lvm2 tools missing: no 'vgs' in PATH (install the Debian "
+		  "package lvm2)",
+		  "lvm check: lvm2 tools missing names the package");
+	if (system("command -v vgs >/dev/null 2>&1") != 0)
+		return;
+	rc = storage_check(&s, &v, 1, &note, &err);
+	const char *want = geteuid() == 0
+			       ? "lvm storage 'vgstore': no volume group 'labvirt-no-vg'"
+			       : "lvm storage 'vgstore': permission denied: lvm2 needs root (vgs)";
+	check_str(rc < 0 ? err.msg : "(passed)", want, "lvm check with the real vgs");
+	check(rc < 0 && err.code == (geteuid() == 0 ? LV_EXIT_USAGE : LV_EXIT_FAIL) && !note,
+	      "... with its exit code, and no note");
+	struct storage_usage u;
+	check(storage_usage(&s, &u, &err) < 0 && strstr(err.msg, "lvm storage 'vgstore'"),
+	      "lvm usage fails the same way");
+	if (geteuid() == 0)
+		check(storage_remove(&v, &err) == 0,
+		      "lvm remove with no such volume group: nothing to remove");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -350,6 +395,7 @@ int main(int argc, char **argv)
 	test_lvs_report();
 	test_vgs_report();
 	test_garbage();
+	test_lvm_backend_errors();
 	test_image_info();
 	test_names();
 	test_backend_errors();

@@ -13,8 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "host.h"
-#include "lvm.h"
+#include "lvm-host.h"
 #include "storage.h"
 
 #define LVM_TAG_PART "labvirt-part:" /* + "LAB": a base volume still being written */
@@ -36,49 +35,23 @@ static void pool_state_clear(struct pool_state *st)
 
 static int run(char **argv, char **ret_out, struct lv_error *err)
 {
-	return host_run((const char *const *)argv, ret_out, err);
-}
-
-static bool in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = xstrdup(path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-	char *save = NULL;
-	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", dir, prog);
-		if (access(p, X_OK) == 0)
-			return true;
-	}
-	return false;
+	return lvm_host_run(argv, ret_out, err);
 }
 
 static int need_tools(const struct lab_storage *s, bool with_qemu_img, struct lv_error *err)
 {
 	static const char *const tools[] = {"vgs", "lvs", "lvcreate", "lvextend", "lvremove"};
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
-		if (!in_path(tools[i]))
+		if (!lvm_host_in_path(tools[i]))
 			return lv_fail(err, LV_EXIT_FAIL,
 				       "lvmthin storage '%s': lvm2 tools missing: no '%s' in PATH "
 				       "(install lvm2 and thin-provisioning-tools)",
 				       s->id, tools[i]);
-	if (with_qemu_img && !in_path("qemu-img"))
+	if (with_qemu_img && !lvm_host_in_path("qemu-img"))
 		return lv_fail(err, LV_EXIT_FAIL,
 			       "lvmthin storage '%s': no 'qemu-img' in PATH (install qemu-utils)",
 			       s->id);
 	return 0;
-}
-
-/* Runs a report command; lvm2's "Permission denied" becomes a clear error. */
-static int report(const struct lab_storage *s, char **argv, char **ret_out, struct lv_error *err)
-{
-	struct lv_error e = {0};
-	if (run(argv, ret_out, &e) == 0)
-		return 0;
-	if (strstr(e.msg, "Permission denied") || strstr(e.msg, "permission denied"))
-		return lv_fail(err, LV_EXIT_FAIL,
-			       "lvmthin storage '%s': permission denied: lvm2 needs root (%s)",
-			       s->id, argv[0]);
-	return lv_fail(err, e.code, "lvmthin storage '%s': %s", s->id, e.msg);
 }
 
 /* Reads the volume group (must exist) and its LVs; with need_pool, the thin
@@ -87,26 +60,9 @@ static int report(const struct lab_storage *s, char **argv, char **ret_out, stru
 static int pool_load(const struct lab_storage *s, bool need_pool, struct pool_state *st,
 		     bool *ret_vg_missing, struct lv_error *err)
 {
-	_cleanup_argv_ char **vgs_cmd = lvm_cmd_vgs();
-	_cleanup_argv_ char **lvs_cmd = lvm_cmd_lvs(s->vgname);
-	_cleanup_free_ char *vgs_out = NULL, *lvs_out = NULL;
-	_cleanup_free_ struct lvm_vg *vgs = NULL;
-	size_t n_vgs = 0;
 	*st = (struct pool_state){.s = s};
-	if (need_tools(s, false, err) < 0 || report(s, vgs_cmd, &vgs_out, err) < 0 ||
-	    lvm_parse_vgs(vgs_out, &vgs, &n_vgs, err) < 0)
-		return -1;
-	size_t i = 0;
-	while (i < n_vgs && !streq(vgs[i].name, s->vgname))
-		i++;
-	if (ret_vg_missing)
-		*ret_vg_missing = i == n_vgs;
-	if (i == n_vgs)
-		return lv_fail(err, LV_EXIT_USAGE, "lvmthin storage '%s': no volume group '%s'",
-			       s->id, s->vgname);
-	st->vg = vgs[i];
-	if (report(s, lvs_cmd, &lvs_out, err) < 0 ||
-	    lvm_parse_lvs(lvs_out, &st->lvs, &st->n, err) < 0)
+	if (need_tools(s, false, err) < 0 ||
+	    lvm_host_load(s, &st->vg, &st->lvs, &st->n, ret_vg_missing, err) < 0)
 		return -1;
 	st->pool = lvm_find_lv(st->lvs, st->n, s->thinpool);
 	if (!need_pool)
@@ -124,8 +80,7 @@ static int pool_load(const struct lab_storage *s, bool need_pool, struct pool_st
 
 static const char *lv_name_of(const struct storage_vol *v)
 {
-	const char *slash = strrchr(v->path, '/');
-	return slash ? slash + 1 : v->path;
+	return lvm_host_lv_name(v->path);
 }
 
 static char *lab_of(const struct storage_vol *v)
@@ -164,21 +119,7 @@ static int lv_create(const struct lab_storage *s, const char *name, uint64_t siz
 
 static int image_info(const char *image, struct lvm_image *ret, struct lv_error *err)
 {
-	_cleanup_argv_ char **cmd = lvm_cmd_image_info(image);
-	_cleanup_free_ char *out = NULL;
-	if (run(cmd, &out, err) < 0 || lvm_parse_image_info(out, ret, err) < 0)
-		return lv_prefix(err, "import-from '%s'", image);
-	if (ret->backing)
-		return lv_fail(err, LV_EXIT_FAIL,
-			       "image '%s' has a backing file of its own: refused (it could expose "
-			       "host files)",
-			       image);
-	if (ret->data_file)
-		return lv_fail(err, LV_EXIT_FAIL,
-			       "image '%s' has an external data file: refused (it could expose "
-			       "host files)",
-			       image);
-	return 0;
+	return lvm_host_image_info(image, ret, err);
 }
 
 /* Writes the image into a new thin volume; removes the volume on failure. */

@@ -74,8 +74,8 @@ static char *bridges_text(const struct lab_guest *g)
 	return s;
 }
 
-/* The use of each storage that has one (lvmthin pools, btrfs file systems); an error is
- * shown, not fatal. */
+/* The use of each storage that has one (lvmthin pools, lvm volume groups, btrfs file
+ * systems); an error is shown, not fatal. */
 static int storage_use(struct ctx *c, size_t i, struct storage_usage *u, struct lv_error *e)
 {
 	*u = (struct storage_usage){0};
@@ -93,22 +93,25 @@ static void print_storages_table(struct ctx *c)
 		char data[32], meta[32];
 		lvm_size_text(u.data_size, data);
 		lvm_size_text(u.meta_size, meta);
-		bool btrfs = s->type == STORAGE_BTRFS;
-		_cleanup_free_ char *prefix =
-		    xasprintf("%s storage '%s': ", btrfs ? "btrfs" : "lvmthin", s->id);
+		const char *type = lab_storage_type_name(s);
+		_cleanup_free_ char *prefix = xasprintf("%s storage '%s': ", type, s->id);
 		_cleanup_free_ char *prefix2 = xasprintf("storage '%s': ", s->id);
 		const char *why = startswith(e.msg, prefix)    ? e.msg + strlen(prefix)
 				  : startswith(e.msg, prefix2) ? e.msg + strlen(prefix2)
 							       : e.msg;
+		bool thin = s->type == STORAGE_LVMTHIN, btrfs = s->type == STORAGE_BTRFS;
 		if (rc < 0 && btrfs)
 			fprintf(c->out, "storage %s (btrfs %s): unavailable: %s\n", s->id, s->path,
 				why);
 		else if (rc < 0)
-			fprintf(c->out, "storage %s (lvmthin %s/%s): unavailable: %s\n", s->id,
-				s->vgname, s->thinpool, why);
+			fprintf(c->out, "storage %s (%s %s%s%s): unavailable: %s\n", s->id, type,
+				s->vgname, thin ? "/" : "", thin ? s->thinpool : "", why);
 		else if (rc > 0 && btrfs)
 			fprintf(c->out, "storage %s (btrfs %s): %.2f%% of %s used\n", s->id, u.pool,
 				u.data_pct, data);
+		else if (rc > 0 && !thin)
+			fprintf(c->out, "storage %s (lvm %s): %.2f%% of %s allocated\n", s->id,
+				u.pool, u.data_pct, data);
 		else if (rc > 0)
 			fprintf(
 			    c->out,
@@ -128,8 +131,8 @@ static void print_storages_json(struct ctx *c)
 			continue;
 		fprintf(c->out, "%s{\"id\":", k++ ? "," : "");
 		json_str(c->out, c->lab->storages[i].id);
-		bool btrfs = c->lab->storages[i].type == STORAGE_BTRFS;
-		fprintf(c->out, ",\"type\":\"%s\"", btrfs ? "btrfs" : "lvmthin");
+		fprintf(c->out, ",\"type\":");
+		json_str(c->out, lab_storage_type_name(&c->lab->storages[i]));
 		if (rc < 0) {
 			fprintf(c->out, ",\"error\":");
 			json_str(c->out, e.msg);
@@ -138,7 +141,8 @@ static void print_storages_json(struct ctx *c)
 			json_str(c->out, u.pool);
 			fprintf(c->out, ",\"data_bytes\":%llu,\"data_percent\":%.2f",
 				(unsigned long long)u.data_size, u.data_pct);
-			if (!btrfs)
+			/* lvm: a volume group has no metadata of its own to show */
+			if (c->lab->storages[i].type == STORAGE_LVMTHIN)
 				fprintf(c->out,
 					",\"metadata_bytes\":%llu,\"metadata_percent\":%.2f",
 					(unsigned long long)u.meta_size, u.meta_pct);

@@ -494,6 +494,20 @@ char **lvm_cmd_create_thin(const char *vg, const char *pool, const char *name, u
 					 "--addtag", tag, NULL});
 }
 
+char **lvm_cmd_create_thick(const char *vg, const char *name, uint64_t size, const char *tag)
+{
+	char bytes[32];
+	snprintf(bytes, sizeof(bytes), "%" PRIu64 "b", size);
+	return argv_new((const char *[]){"lvcreate", "-q", "-aly", "-Wy", "--yes", "-L", bytes,
+					 "-n", name, "--addtag", tag, vg, NULL});
+}
+
+char **lvm_cmd_activate(const char *vg, const char *name)
+{
+	_cleanup_free_ char *lv = xasprintf("%s/%s", vg, name);
+	return argv_new((const char *[]){"lvchange", "-q", "-aly", lv, NULL});
+}
+
 char **lvm_cmd_snapshot(const char *vg, const char *origin, const char *name, const char *tag)
 {
 	_cleanup_free_ char *o = xasprintf("%s/%s", vg, origin);
@@ -527,6 +541,13 @@ char **lvm_cmd_image_write(const char *image, const char *format, const char *de
 	return argv_new((const char *[]){"qemu-img", "convert", "-q", "-t", "none", "-n",
 					 "--target-is-zero", "-f", format, "-O", "raw", image, dev,
 					 NULL});
+}
+
+char **lvm_cmd_image_write_all(const char *image, const char *format, const char *dev)
+{
+	/* No --target-is-zero: qemu-img then writes the image's zero areas too. */
+	return argv_new((const char *[]){"qemu-img", "convert", "-q", "-t", "none", "-n", "-f",
+					 format, "-O", "raw", image, dev, NULL});
 }
 
 /* ---- names and figures ---- */

@@ -87,7 +87,8 @@ static int missing_files(const struct engine *c, const struct lab_guest *g)
 }
 
 /* Before anything is created, each storage checks the volumes the plan makes
- * on it (lvmthin: group, pool, tools, room); its warnings are printed. */
+ * on it (lvmthin: group, pool, tools, room; lvm: group, tools, free extents); its
+ * warnings are printed. */
 static int check_storages(const struct engine *c, const struct plan *p, struct lv_error *err)
 {
 	const struct lab *lab = c->lab;

@@ -652,6 +652,26 @@ guestf g.conf 'scsi1: fast:vm-disk-0.raw,size=1G'
 new btrfs-subvol-for-vm
 put storage.cfg $'btrfs: fast\n\tpath /srv/fast\n'
 guestf g.conf 'scsi1: fast:100/subvol-100-disk-0.subvol,size=1G'
+# ---- lvm (thick LVM, Proxmox's LVMPlugin); at the end, so that no case above is renumbered
+LVM_CFG=$'\nlvm: vg\n\tvgname pve\n\tcontent images,rootdir\n'
+cfg lvm-no-vg $'lab: bad\n\nlvm: local\n\tsaferemove 1\n\nbridge: vmbr0\n\tmode isolated\n'
+cfg lvm-bad-vg $'lab: bad\n\nlvm: local\n\tvgname pve/data\n\nbridge: vmbr0\n\tmode isolated\n'
+cfgadd lvm-thinpool-key $'\nlvm: vg\n\tvgname pve\n\tthinpool data\n'
+cfgadd lvm-bad-flags $'\nlvm: vg\n\tvgname pve\n\tsaferemove on\n\ttagged_only yes\n\tshared 2\n\tsnapshot-as-volume-chain x\n'
+cfgadd lvm-bad-base $'\nlvm: vg\n\tvgname pve\n\tbase iscsi\n'
+cfgadd lvm-bad-stepsize $'\nlvm: vg\n\tvgname pve\n\tsaferemove-stepsize 3\n'
+cfgadd dup-storage-id-lvm $'\nlvm: local\n\tvgname pve\n'
+cfgadd lvm-iso-volume "$LVM_CFG"
+guestf g.conf 'ide2: vg:iso/x.iso,media=cdrom'
+cfgadd lvm-import-from-lvm "$LVM_CFG"
+guestf g.conf 'virtio0: local:0,import-from=vg:import/x.qcow2'
+cfgadd lvm-disabled "$LVM_CFG"$'\tdisable 1\n'
+guestf g.conf 'virtio0: vg:4'
+cfgadd lvm-qcow2-volume "$LVM_CFG"$'\tsnapshot-as-volume-chain 1\n'
+guestf g.conf 'virtio0: vg:vm-100-disk-0.qcow2,size=1G'
+cfgadd lvm-ct-folder "$LVM_CFG"
+mkdir -p "$C/lxc"
+from_base CT_BASE lxc/200.conf 'rootfs: vg:0' 'ostemplate: local:vztmpl/x.tar.zst'
 
 # Cases this script no longer writes go, with their expected files.
 for d in "$OUT"/*/; do

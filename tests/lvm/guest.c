@@ -1,8 +1,10 @@
-/* guest.c - labvirt's LVM-thin backend on real device-mapper, run inside the
- * test guest (tests/lvm/run.sh boots it). The guest's /init made a loop-backed
- * volume group "lvt" with a thin pool "pool" (48 MiB, --errorwhenfull y) and a
- * plain LV "plain"; this program drives storage_lvmthin_backend through the
- * storage interface and checks each result with lvs' own text output. Prints
+/* guest.c - labvirt's LVM-thin and LVM (thick) backends on real device-mapper,
+ * run inside the test guest (tests/lvm/run.sh boots it). The guest's /init made
+ * a loop-backed volume group "lvt" with a thin pool "pool" (48 MiB,
+ * --errorwhenfull y) and a plain LV "plain"; this program drives
+ * storage_lvmthin_backend, then storage_lvm_backend on the group's free
+ * extents, through the storage interface and checks each result with lvs' own
+ * text output (and the LVs' bytes). Prints
  * "ok - ..." / "not ok - ..." lines; exit status 0 when all passed.
  *
  * Usage: lvmthin-guest IMAGES_DIR (raw.img: 4 MiB raw, pattern 0x5a in its
@@ -141,6 +143,8 @@ static void vol_clear(struct storage_vol *v)
 	*v = (struct storage_vol){0};
 }
 
+/* The backend under test: lvmthin's, then lvm's (thick) for the tests below
+ * test_thick_allocate. */
 static const struct storage_backend *B = &storage_lvmthin_backend;
 
 static void test_allocate(const struct lab_storage *s)
@@ -542,6 +546,331 @@ static void test_killed_base(const struct lab_storage *s)
 	vol_clear(&v);
 }
 
+/* ---- the lvm backend: thick (linear) LVs in the same group ---- */
+
+/* Where LV name lies: lvs' "devices" field, e.g. "/dev/loop0(17)". */
+static char *lv_devices(const char *name)
+{
+	_cleanup_free_ char *lv = xasprintf("lvt/%s", name);
+	const char *argv[] = {"lvs", "--noheadings", "-o", "devices", lv, NULL};
+	char *out = NULL;
+	struct lv_error err = {0};
+	if (host_run(argv, &out, &err) < 0) {
+		printf("# lvs -o devices %s: %s\n", lv, err.msg);
+		return xstrdup("?");
+	}
+	char *start = out + strspn(out, " ");
+	start[strcspn(start, " \n")] = '\0';
+	char *dev = xstrdup(start);
+	free(out);
+	return dev;
+}
+
+/* len bytes of dev from off are all byte b. */
+static bool range_is(const char *dev, unsigned char b, uint64_t off, size_t len)
+{
+	_cleanup_close_ int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ unsigned char *buf = xmalloc(len);
+	if (fd < 0 || pread(fd, buf, len, (off_t)off) != (ssize_t)len) {
+		printf("# cannot read %s: %s\n", dev, strerror(errno));
+		return false;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != b) {
+			printf("# %s: byte %llu is 0x%02x, expected 0x%02x\n", dev,
+			       (unsigned long long)(off + i), buf[i], b);
+			return false;
+		}
+	return true;
+}
+
+static bool write_pattern(const char *dev, unsigned char b, size_t len)
+{
+	_cleanup_close_ int fd = open(dev, O_WRONLY | O_CLOEXEC);
+	_cleanup_free_ unsigned char *buf = xmalloc(len);
+	memset(buf, b, len);
+	bool ok = fd >= 0 && pwrite(fd, buf, len, 0) == (ssize_t)len && fsync(fd) == 0;
+	if (!ok)
+		printf("# cannot write %s: %s\n", dev, strerror(errno));
+	return ok;
+}
+
+/* "size|free" of vg lvt in bytes, from vgs' text output. */
+static bool vg_figures(uint64_t *size, uint64_t *free_bytes)
+{
+	const char *argv[] = {
+	    "vgs", "--noheadings", "--units",         "b",   "--nosuffix", "--separator",
+	    "|",   "-o",           "vg_size,vg_free", "lvt", NULL};
+	_cleanup_free_ char *out = NULL;
+	struct lv_error err = {0};
+	unsigned long long a = 0, b = 0;
+	if (host_run(argv, &out, &err) < 0 || sscanf(out, " %llu|%llu", &a, &b) != 2)
+		return false;
+	*size = a, *free_bytes = b;
+	return true;
+}
+
+static void test_thick_allocate(const struct lab_storage *s)
+{
+	struct storage_vol v = vol(s, "ta", 8 * MIB, NULL, false);
+	struct lv_error err = {0};
+	bool exists = true, foreign = true;
+	int rc = B->query(&v, &exists, &foreign, &err);
+	check(rc == 0 && !exists && !foreign, "lvm: query of an absent volume: not there (%s)",
+	      err.msg);
+	rc = B->create(&v, &err);
+	check(rc == 0, "lvm: allocate an 8 MiB thick volume (%s)", err.msg);
+	check(expect_line("t-ta-virtio0", "t-ta-virtio0|||labvirt:t/ta/virtio0|8388608"),
+	      "lvm: lvs: t-ta-virtio0 is 8 MiB, in no pool, tagged labvirt:t/ta/virtio0");
+	const char *seg[] = {"lvs", "--noheadings", "-o", "segtype", "lvt/t-ta-virtio0", NULL};
+	_cleanup_free_ char *segtype = NULL;
+	struct lv_error e2 = {0};
+	check(host_run(seg, &segtype, &e2) == 0 && strstr(segtype, "linear"),
+	      "lvm: the volume is linear (thick), not thin");
+	check(access("/dev/lvt/t-ta-virtio0", R_OK | W_OK) == 0,
+	      "lvm: /dev/lvt/t-ta-virtio0 is there");
+	rc = B->query(&v, &exists, &foreign, &err);
+	check(rc == 0 && exists && !foreign, "lvm: query: exists and is ours");
+	rc = B->create(&v, &err);
+	check(has_error(rc, &err, "'/dev/lvt/t-ta-virtio0' exists"),
+	      "lvm: a second create of it fails and says it exists");
+	struct storage_usage u = {0};
+	uint64_t size = 0, free_bytes = 0;
+	rc = B->usage(s, &u, &err);
+	bool figures = vg_figures(&size, &free_bytes);
+	double pct = size ? 100.0 * (double)(size - free_bytes) / (double)size : -2;
+	check(rc == 0 && figures && streq(u.pool, "lvt") && u.data_size == size &&
+		  u.data_pct > pct - 0.01 && u.data_pct < pct + 0.01 && u.meta_pct == -1,
+	      "lvm: usage: group lvt of %llu bytes, %.2f%% allocated (vgs: %llu, %.2f%%)",
+	      (unsigned long long)u.data_size, u.data_pct, (unsigned long long)size, pct);
+	rc = B->remove(&v, &err);
+	check(rc == 0 && !lv_line("t-ta-virtio0"), "lvm: remove: the volume is gone (%s)", err.msg);
+	rc = B->remove(&v, &err);
+	check(rc == 0, "lvm: remove of an absent volume is not an error");
+	vol_clear(&v);
+}
+
+static void test_thick_foreign(const struct lab_storage *s)
+{
+	const char *mk[] = {"lvcreate", "-q", "-L", "4m", "-n", "t-tf-virtio0", "lvt", NULL};
+	/* a thin volume with the very tag this lab would use: lvmthin's, not lvm's */
+	const char *mk2[] = {"lvcreate", "-q", "-T",           "lvt/pool", "-V",
+			     "4m",       "-n", "t-tg-virtio0", "--addtag", "labvirt:t/tg/virtio0",
+			     NULL};
+	check(run_cmd(mk) == 0 && run_cmd(mk2) == 0,
+	      "lvm: made an untagged thick LV t-tf-virtio0 and a tagged thin one t-tg-virtio0");
+	const char *guests[] = {"tf", "tg"};
+	for (size_t i = 0; i < 2; i++) {
+		struct storage_vol v = vol(s, guests[i], 4 * MIB, NULL, false);
+		struct lv_error err = {0};
+		bool exists = false, foreign = false;
+		int rc = B->query(&v, &exists, &foreign, &err);
+		check(rc == 0 && exists && foreign, "lvm: query: t-%s-virtio0 is foreign",
+		      guests[i]);
+		rc = B->remove(&v, &err);
+		check(has_error(rc, &err, "left alone") && lv_line(v.path + strlen("/dev/lvt/")),
+		      "lvm: remove refuses t-%s-virtio0 and leaves it", guests[i]);
+		rc = B->create(&v, &err);
+		check(has_error(rc, &err, "exists"), "lvm: create does not touch t-%s-virtio0",
+		      guests[i]);
+		vol_clear(&v);
+	}
+	const char *rm[] = {"lvremove", "-q", "-f", "lvt/t-tf-virtio0", "lvt/t-tg-virtio0", NULL};
+	run_cmd(rm);
+}
+
+/* Makes an LV of size at the group's first free extents, fills it with 0xff
+ * and removes it (no saferemove): the next LV lands there on old data. */
+static char *dirty_extents(const struct lab_storage *s, uint64_t size)
+{
+	struct lab_storage plain = *s;
+	plain.saferemove = false;
+	struct storage_vol v = vol(&plain, "dirt", size, NULL, false);
+	struct lv_error err = {0};
+	char *where = NULL;
+	if (B->create(&v, &err) == 0 && write_pattern(v.path, 0xff, size))
+		where = lv_devices("t-dirt-virtio0");
+	if (B->remove(&v, &err) < 0)
+		printf("# remove t-dirt-virtio0: %s\n", err.msg);
+	vol_clear(&v);
+	return where ? where : xstrdup("(none)");
+}
+
+static void test_thick_import(const struct lab_storage *s, const char *images)
+{
+	_cleanup_free_ char *raw = xasprintf("%s/raw.img", images);
+	_cleanup_free_ char *qcow = xasprintf("%s/disk.qcow2", images);
+	struct storage_vol r = vol(s, "ti", 2 * MIB, raw, false);
+	struct storage_vol q = vol(s, "tq", 0, qcow, false);
+	struct lv_error err = {0};
+	_cleanup_free_ char *dirt = dirty_extents(s, 4 * MIB);
+	int rc = B->create(&r, &err);
+	check(rc == 0, "lvm: import-from a raw image (clone linked asked: a full copy) (%s)",
+	      err.msg);
+	check(expect_line("t-ti-virtio0", "t-ti-virtio0|||labvirt:t/ti/virtio0|4194304"),
+	      "lvm: lvs: sized to the image (4 MiB > 2 MiB asked), no origin, tagged");
+	_cleanup_free_ char *at = lv_devices("t-ti-virtio0");
+	check(streq(at, dirt),
+	      "lvm: the volume lies where an old one was filled with 0xff (%s, %s)", at, dirt);
+	check(range_is(r.path, 0x5a, 0, MIB) && range_is(r.path, 0, MIB, 3 * MIB),
+	      "lvm: it holds the image: 0x5a, then its zeroes written over the old data");
+	rc = B->remove(&r, &err);
+	check(rc == 0 && !lv_line("t-ti-virtio0"), "lvm: remove the raw import (%s)", err.msg);
+	_cleanup_free_ char *dirt2 = dirty_extents(s, 16 * MIB);
+	rc = B->create(&q, &err);
+	check(rc == 0, "lvm: import-from a qcow2 image, size 0 (%s)", err.msg);
+	check(expect_line("t-tq-virtio0", "t-tq-virtio0|||labvirt:t/tq/virtio0|16777216"),
+	      "lvm: lvs: the image's virtual size, 16 MiB");
+	_cleanup_free_ char *at2 = lv_devices("t-tq-virtio0");
+	check(streq(at2, dirt2) && range_is(q.path, 0xa5, 0, MIB) &&
+		  range_is(q.path, 0, MIB, 15 * MIB),
+	      "lvm: on old 0xff data (%s) it holds the image: 0xa5, then zeroes", at2);
+	rc = B->remove(&q, &err);
+	check(rc == 0 && !lv_line("t-tq-virtio0"), "lvm: remove the qcow2 import (%s)", err.msg);
+	vol_clear(&r);
+	vol_clear(&q);
+}
+
+/* An untagged LV on the extents an LV of size was just removed from: what is
+ * left of its data there (lvcreate zeroes the first 4 KiB itself). */
+static bool probe_after(const char *where, uint64_t size, unsigned char b)
+{
+	_cleanup_free_ char *bytes = xasprintf("%llub", (unsigned long long)size);
+	const char *mk[] = {"lvcreate", "-q", "-L", bytes, "-n", "t-probe", "lvt", NULL};
+	const char *rm[] = {"lvremove", "-q", "-f", "lvt/t-probe", NULL};
+	if (run_cmd(mk) < 0)
+		return false;
+	_cleanup_free_ char *at = lv_devices("t-probe");
+	bool ok = streq(at, where) && range_is("/dev/lvt/t-probe", b, 4096, size - 4096);
+	if (!streq(at, where))
+		printf("# t-probe is at %s, not %s\n", at, where);
+	run_cmd(rm);
+	return ok;
+}
+
+static void test_thick_saferemove(const struct lab_storage *good)
+{
+	struct lab_storage plain = *good, safe = *good;
+	plain.saferemove = false;
+	safe.saferemove = true;
+	struct lv_error err = {0};
+	struct storage_vol v = vol(&plain, "tz", 8 * MIB, NULL, false);
+	check(B->create(&v, &err) == 0 && write_pattern(v.path, 0x77, 8 * MIB),
+	      "lvm: an 8 MiB volume written with 0x77 (%s)", err.msg);
+	_cleanup_free_ char *where = lv_devices("t-tz-virtio0");
+	check(B->remove(&v, &err) == 0 && probe_after(where, 8 * MIB, 0x77),
+	      "lvm: saferemove 0: the next LV on its extents (%s) still reads 0x77", where);
+	vol_clear(&v);
+	v = vol(&safe, "tz", 8 * MIB, NULL, false);
+	check(B->create(&v, &err) == 0 && write_pattern(v.path, 0x77, 8 * MIB),
+	      "lvm: again, on a storage with saferemove 1 (%s)", err.msg);
+	_cleanup_free_ char *where2 = lv_devices("t-tz-virtio0");
+	int rc = B->remove(&v, &err);
+	check(rc == 0 && !lv_line("t-tz-virtio0"), "lvm: saferemove 1: removed (%s)", err.msg);
+	check(streq(where, where2) && probe_after(where2, 8 * MIB, 0),
+	      "lvm: saferemove 1: the next LV on its extents (%s) reads zeroes", where2);
+	vol_clear(&v);
+	/* an LV held open (a running guest's disk: QEMU opens it without O_EXCL) or
+	 * opened exclusively (mounted) is not wiped under it */
+	const int modes[] = {O_RDWR, O_RDONLY | O_EXCL};
+	const char *how[] = {"open (as QEMU opens a disk)", "opened O_EXCL (as when mounted)"};
+	const char *want[] = {
+	    "saferemove: '/dev/lvt/t-tz-virtio0' is in use (held open by 1 other opener)",
+	    "saferemove: cannot open '/dev/lvt/t-tz-virtio0'"};
+	for (size_t i = 0; i < 2; i++) {
+		v = vol(&safe, "tz", 4 * MIB, NULL, false);
+		rc = B->create(&v, &err);
+		bool written = rc == 0 && write_pattern(v.path, 0x77, 4 * MIB);
+		int fd = written ? open(v.path, modes[i] | O_CLOEXEC) : -1;
+		rc = B->remove(&v, &err);
+		check(fd >= 0 && has_error(rc, &err, want[i]) && lv_line("t-tz-virtio0") &&
+			  range_is(v.path, 0x77, 0, 4 * MIB),
+		      "lvm: saferemove of a volume held %s is refused, the LV kept as it was",
+		      how[i]);
+		if (fd >= 0)
+			close(fd);
+		check(B->remove(&v, &err) == 0 && !lv_line("t-tz-virtio0"),
+		      "lvm: ... and removed once it is free (%s)", err.msg);
+		vol_clear(&v);
+	}
+}
+
+static int fill_marker(const char *path, void *opaque, struct lv_error *err)
+{
+	(void)opaque;
+	return write_pattern(path, 0x42, MIB) ? 0 : lv_fail(err, LV_EXIT_FAIL, "cannot fill");
+}
+
+static int fill_fails(const char *path, void *opaque, struct lv_error *err)
+{
+	(void)opaque;
+	return lv_fail(err, LV_EXIT_FAIL, "mkfs of '%s' failed (test)", path);
+}
+
+/* A container's volume: made, then filled (ext4 from a template, here a marker). */
+static void test_thick_fill(const struct lab_storage *s)
+{
+	struct storage_vol v = vol(s, "tc", 4 * MIB, NULL, false);
+	struct lv_error err = {0};
+	size_t before = lv_count();
+	v.fill = fill_marker;
+	int rc = B->create(&v, &err);
+	check(rc == 0 && range_is(v.path, 0x42, 0, MIB),
+	      "lvm: a container volume is filled once made (%s)", err.msg);
+	check(B->remove(&v, &err) == 0, "lvm: remove it (%s)", err.msg);
+	v.fill = fill_fails;
+	rc = B->create(&v, &err);
+	check(has_error(rc, &err, "failed (test)") && lv_count() == before,
+	      "lvm: a fill that fails leaves no volume");
+	vol_clear(&v);
+}
+
+static void test_thick_check(const struct lab_storage *good, const char *images)
+{
+	struct lab_storage novg = *good;
+	novg.vgname = "novg";
+	_cleanup_free_ char *qcow = xasprintf("%s/disk.qcow2", images);
+	struct storage_vol v[3] = {vol(good, "c1", 8 * MIB, NULL, false),
+				   vol(good, "c2", 0, qcow, false),
+				   vol(good, "c3", 200 * MIB, NULL, false)};
+	struct lv_error err = {0};
+	char *note = NULL;
+	size_t before = lv_count();
+	uint64_t size = 0, free_bytes = 0;
+	vg_figures(&size, &free_bytes);
+	char avail[32];
+	lvm_size_text(free_bytes, avail);
+	int rc = B->check(good, v, 2, &note, &err);
+	check(rc == 0 && !note, "lvm: check: 8 MiB and a 16 MiB image fit in %s free (%s)", avail,
+	      err.msg);
+	rc = B->check(good, v, 3, &note, &err);
+	_cleanup_free_ char *want =
+	    xasprintf("lvm storage 'thick': the new volumes need 224.0 MiB (8.0 MiB + 16.0 MiB + "
+		      "200.0 MiB) but volume group 'lvt' has %s free",
+		      avail);
+	check(has_error(rc, &err, want) && err.code == LV_EXIT_FAIL && !note,
+	      "lvm: check: more than the group has free is refused, with the sizes");
+	struct storage_vol nv = vol(&novg, "c4", 8 * MIB, NULL, false);
+	rc = B->check(&novg, &nv, 1, &note, &err);
+	check(has_error(rc, &err, "lvm storage 'thick': no volume group 'novg'") &&
+		  err.code == LV_EXIT_USAGE,
+	      "lvm: check: no such volume group (exit code 2)");
+	check(B->remove(&nv, &err) == 0,
+	      "lvm: remove with no such volume group: nothing to remove");
+	_cleanup_free_ char *path = xstrdup(getenv("PATH"));
+	setenv("PATH", "/nonexistent", 1);
+	rc = B->check(good, v, 1, &note, &err);
+	setenv("PATH", path, 1);
+	check(has_error(rc, &err,
+			"lvm storage 'thick': lvm2 tools missing: no 'vgs' in PATH (install the "
+			"Debian package lvm2)"),
+	      "lvm: check: lvm2 tools missing");
+	check(lv_count() == before, "lvm: the checks made nothing");
+	vol_clear(&nv);
+	for (size_t i = 0; i < 3; i++)
+		vol_clear(&v[i]);
+}
+
 /* Prints the JSON reports the unit tests keep (tests/lvm/reports/). */
 static void dump_reports(void)
 {
@@ -590,6 +919,15 @@ int main(int argc, char **argv)
 		vol_clear(&b);
 	}
 	test_pool_full(&s);
+	struct lab_storage thick = {.id = "thick", .type = STORAGE_LVM, .vgname = "lvt"};
+	B = &storage_lvm_backend;
+	test_thick_allocate(&thick);
+	test_thick_foreign(&thick);
+	test_thick_import(&thick, argv[1]);
+	test_thick_saferemove(&thick);
+	test_thick_fill(&thick);
+	test_thick_check(&thick, argv[1]);
+	test_killed_write(&thick);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# labvirt's LVM-thin backend on real device-mapper. The host kernel may have no
+# labvirt's LVM-thin and LVM (thick) backends on real device-mapper. The host kernel may have no
 # device-mapper, so this boots a guest (plain qemu-system-x86_64 under TCG, no
 # libvirt) from the host's Debian kernel with its dm modules, whose initramfs holds
 # busybox, lvm2, thin-provisioning-tools, qemu-img (with their shared libraries, found

@@ -15,20 +15,21 @@ enum stanza {
 	ST_LAB,
 	ST_DIR,
 	ST_LVMTHIN,
+	ST_LVM,
 	ST_BRIDGE,
 	ST_IMAGE,
 	ST_BTRFS,
 	ST_OTHER
 };
 
-static const char *const STANZA_NAMES[] = {"",        "",       "lab",   "dir",
-					   "lvmthin", "bridge", "image", "btrfs"};
+static const char *const STANZA_NAMES[] = {"",    "",       "lab",   "dir",  "lvmthin",
+					   "lvm", "bridge", "image", "btrfs"};
 
 /* Proxmox's storage types labvirt does not run (yet): read and kept, so that a
  * storage.cfg as Proxmox writes it loads; a guest that uses one is an error. */
-static const char *const OTHER_TYPES[] = {"lvm",   "zfspool",     "zfs",       "nfs",
-					  "cifs",  "pbs",         "rbd",       "cephfs",
-					  "iscsi", "iscsidirect", "glusterfs", "esxi"};
+static const char *const OTHER_TYPES[] = {"zfspool",     "zfs",       "nfs",    "cifs",
+					  "pbs",         "rbd",       "cephfs", "iscsi",
+					  "iscsidirect", "glusterfs", "esxi"};
 
 struct cfg_state {
 	enum stanza kind;
@@ -306,6 +307,34 @@ static void cfg_disable(struct parser *p, struct cfg_state *st, int line, const 
 		cur_storage(p)->disabled = b;
 }
 
+static void cfg_saferemove(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	bool b;
+	(void)st;
+	if (parse01(p, line, "saferemove:", v, &b) == 0)
+		cur_storage(p)->saferemove = b;
+}
+
+/* lvm base: Proxmox's "STORAGE:VOLUME" of the LUN the volume group lies on (an
+ * iSCSI storage, which Proxmox activates first). Kept; labvirt expects the
+ * volume group to be there already. */
+static void cfg_base(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	const char *colon = strchr(v, ':');
+	if (!colon || colon == v || !colon[1] || strpbrk(v, " \t"))
+		diag(p, line, "base: %s is not a volume STORAGE:VOLUME", Q(v));
+	set_str(&cur_storage(p)->base, v);
+}
+
+/* Proxmox's saferemove-stepsize: MiB per zeroing step, one of 1..32. */
+static void cfg_stepsize(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	static const char *const names[] = {"1", "2", "4", "8", "16", "32"};
+	(void)st;
+	PICK(p, line, "saferemove-stepsize:", v, names);
+}
+
 static void cfg_storage_format(struct parser *p, struct cfg_state *st, int line, const char *v)
 {
 	static const char *const names[] = {"raw", "qcow2", "vmdk", "subvol"};
@@ -371,6 +400,18 @@ static const struct cfg_key CFG_KEYS[] = {
     {ST_LVMTHIN, "thinpool", cfg_thinpool},
     {ST_LVMTHIN, "content", cfg_content},
     {ST_LVMTHIN, "overcommit", cfg_overcommit},
+    {ST_LVM, "vgname", cfg_vgname},
+    {ST_LVM, "base", cfg_base},
+    {ST_LVM, "saferemove", cfg_saferemove},
+    {ST_LVM, "saferemove-stepsize", cfg_stepsize},
+    {ST_LVM, "saferemove_throughput", cfg_note},
+    {ST_LVM, "tagged_only", cfg_flag},
+    {ST_LVM, "shared", cfg_flag},
+    {ST_LVM, "content", cfg_content},
+    {ST_LVM, "disable", cfg_disable},
+    {ST_LVM, "nodes", cfg_note},
+    {ST_LVM, "bwlimit", cfg_note},
+    {ST_LVM, "snapshot-as-volume-chain", cfg_flag},
     {ST_BRIDGE, "mode", cfg_mode},
     {ST_BRIDGE, "address", cfg_address},
     {ST_BRIDGE, "dhcp-range", cfg_range},
@@ -470,6 +511,7 @@ static void cfg_begin_storage(struct parser *p, struct cfg_state *st, const char
 	    .type = st->kind == ST_DIR       ? STORAGE_DIR
 		    : st->kind == ST_LVMTHIN ? STORAGE_LVMTHIN
 		    : st->kind == ST_BTRFS   ? STORAGE_BTRFS
+		    : st->kind == ST_LVM     ? STORAGE_LVM
 					     : STORAGE_OTHER,
 	    .line = st->line,
 	    .file = xstrdup(p->file),
@@ -688,6 +730,7 @@ void storage_drop(struct lab_storage *s)
 	free(s->path);
 	free(s->vgname);
 	free(s->thinpool);
+	free(s->base);
 	free(s->other_type);
 	free(s->file);
 }
@@ -709,14 +752,16 @@ static void cfg_finish(struct parser *p, struct cfg_state *st)
 		cfg_require(p, st, "vgname");
 		cfg_require(p, st, "thinpool");
 	}
+	if (st->kind == ST_LVM)
+		cfg_require(p, st, "vgname");
 	if (st->kind == ST_BRIDGE)
 		bridge_check(p, st, cur_bridge(p));
 	if (st->kind == ST_IMAGE)
 		image_check(p, st, cur_image(p));
 	if (st->drop && st->kind == ST_IMAGE)
 		image_drop(&p->lab->images[--p->lab->n_images]);
-	if (st->drop && (st->kind == ST_DIR || st->kind == ST_LVMTHIN || st->kind == ST_BTRFS ||
-			 st->kind == ST_OTHER))
+	if (st->drop && (st->kind == ST_DIR || st->kind == ST_LVMTHIN || st->kind == ST_LVM ||
+			 st->kind == ST_BTRFS || st->kind == ST_OTHER))
 		storage_drop(&p->lab->storages[--p->lab->n_storages]);
 	if (st->drop && st->kind == ST_BRIDGE)
 		bridge_drop(&p->lab->bridges[--p->lab->n_bridges]);

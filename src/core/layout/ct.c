@@ -358,8 +358,8 @@ static void mount_volume(struct parser *p, int line, const char *key, struct lab
 		d->subvol = r == 0 && mib == 0;
 		if (d->subvol && s && !lab_storage_files(s))
 			diag(p, line,
-			     "%s: size 0 (a folder) needs a dir or btrfs storage; %s is lvmthin",
-			     key, Q(s->id));
+			     "%s: size 0 (a folder) needs a dir or btrfs storage; %s is %s", key,
+			     Q(s->id), lab_storage_type_name(s));
 		return;
 	}
 	d->volume = xstrdup(vol);

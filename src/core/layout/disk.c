@@ -93,8 +93,8 @@ static void disk_existing(struct parser *p, int line, const char *key, struct la
 	else if (!sub || strchr(slash + 1, '/'))
 		diag(p, line, "%s: volume %s is not iso/FILE or import/FILE", key, Q(vol));
 	else if (s && !lab_storage_files(s))
-		diag(p, line, "%s: volume %s needs a dir or btrfs storage; %s is lvmthin", key,
-		     Q(vol), Q(s->id));
+		diag(p, line, "%s: volume %s needs a dir or btrfs storage; %s is %s", key, Q(vol),
+		     Q(s->id), lab_storage_type_name(s));
 	else if (s && s->path)
 		d->path = xasprintf("%s/%s/%s", s->path, sub, slash + 1);
 }
@@ -152,6 +152,16 @@ char *storage_volume_path(struct parser *p, int line, const char *key, const str
 	}
 	if ((vmid && !is_volume_name(vmid)) || strchr(name, '/') || !is_volume_name(name)) {
 		diag(p, line, "%s: %s is not a size in GiB or a volume name (e.g. vm-100-disk-0)",
+		     key, Q(vol));
+		return NULL;
+	}
+	/* Proxmox's lvm with snapshot-as-volume-chain 1 keeps qcow2 inside an LV
+	 * (vm-100-disk-0.qcow2); labvirt's LVs are raw, and would hand it to the
+	 * guest as such */
+	if (s->type == STORAGE_LVM && endswith(name, ".qcow2")) {
+		diag(p, line,
+		     "%s: %s is a qcow2 volume on an LV (snapshot-as-volume-chain), which labvirt "
+		     "does not run: its lvm volumes are raw",
 		     key, Q(vol));
 		return NULL;
 	}

@@ -89,6 +89,17 @@ const char *lab_accel_name(enum lab_accel a)
 	return (size_t)a < ARRAY_SIZE(names) ? names[a] : "?";
 }
 
+const char *lab_storage_type_name(const struct lab_storage *s)
+{
+	static const char *const names[] = {[STORAGE_DIR] = "dir",
+					    [STORAGE_LVMTHIN] = "lvmthin",
+					    [STORAGE_LVM] = "lvm",
+					    [STORAGE_BTRFS] = "btrfs"};
+	if (s->type == STORAGE_OTHER)
+		return s->other_type ? s->other_type : "?";
+	return (size_t)s->type < ARRAY_SIZE(names) ? names[s->type] : "?";
+}
+
 const char *lab_bridge_mode_name(enum lab_bridge_mode m)
 {
 	static const char *const names[] = {
