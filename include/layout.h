@@ -20,7 +20,14 @@ enum lab_bridge_mode {
 
 /* STORAGE_OTHER: a Proxmox type labvirt does not run (zfspool, nfs, ...): kept,
  * an error for a guest that uses it. */
-enum lab_storage_type { STORAGE_DIR, STORAGE_LVMTHIN, STORAGE_LVM, STORAGE_BTRFS, STORAGE_OTHER };
+enum lab_storage_type {
+	STORAGE_DIR,
+	STORAGE_LVMTHIN,
+	STORAGE_LVM,
+	STORAGE_BTRFS,
+	STORAGE_ZFSPOOL,
+	STORAGE_OTHER
+};
 
 /* BUS_MP: a container's rootfs (index -1) or mpN (index N), mounted at mp. */
 enum lab_bus { BUS_VIRTIO, BUS_SCSI, BUS_SATA, BUS_IDE, BUS_MP };
@@ -41,6 +48,10 @@ struct lab_storage {
 	bool saferemove;   /* lvm: zero an LV before it is removed */
 	char *base;        /* lvm: Proxmox's base volume (an iSCSI LUN): kept, not used */
 	bool nocow;        /* btrfs: No_COW on its raw files */
+	char *pool;        /* zfspool: the dataset holding the volumes ("rpool/data") */
+	char *blocksize;   /* zfspool: zvols' volblocksize ("16k"), or NULL */
+	bool sparse;       /* zfspool: zvols without a reservation */
+	char *mountpoint;  /* zfspool: where the pool's datasets are mounted (default /POOL) */
 	char *other_type;  /* STORAGE_OTHER: Proxmox's type name */
 	bool disabled;     /* disable 1 */
 	char *file;        /* lab.cfg or storage.cfg, for messages */
@@ -335,6 +346,19 @@ static inline bool lab_storage_files(const struct lab_storage *s)
 {
 	return s && (s->type == STORAGE_DIR || s->type == STORAGE_BTRFS);
 }
+/* A storage whose disk volumes are block devices (an LV, a zvol). */
+static inline bool lab_storage_block(const struct lab_storage *s)
+{
+	return s &&
+	       (s->type == STORAGE_LVMTHIN || s->type == STORAGE_LVM || s->type == STORAGE_ZFSPOOL);
+}
+/* A storage that keeps folder volumes (a container's subvol-): dir, btrfs, zfspool. */
+static inline bool lab_storage_folders(const struct lab_storage *s)
+{
+	return s && (lab_storage_files(s) || s->type == STORAGE_ZFSPOOL);
+}
+/* zfspool: where volume NAME is: a zvol's device link, or a folder volume's mount. */
+char *lab_zfs_path(const struct lab_storage *s, const char *name, bool folder);
 struct lab_bridge *lab_find_bridge(const struct lab *lab, const char *name);
 struct lab_image *lab_find_image(const struct lab *lab, const char *name);
 

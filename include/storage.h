@@ -53,6 +53,7 @@ struct storage_backend {
 extern const struct storage_backend storage_dir_backend;
 extern const struct storage_backend storage_lvmthin_backend;
 extern const struct storage_backend storage_btrfs_backend;
+extern const struct storage_backend storage_zfspool_backend;
 extern const struct storage_backend storage_lvm_backend;
 
 const struct storage_backend *storage_backend_for(const struct lab_storage *s,

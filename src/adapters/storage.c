@@ -14,6 +14,8 @@ const struct storage_backend *storage_backend_for(const struct lab_storage *s, s
 		return &storage_lvmthin_backend;
 	if (s->type == STORAGE_BTRFS)
 		return &storage_btrfs_backend;
+	if (s->type == STORAGE_ZFSPOOL)
+		return &storage_zfspool_backend;
 	if (s->type == STORAGE_LVM)
 		return &storage_lvm_backend;
 	lv_fail(err, LV_EXIT_FAIL, "storage '%s': unknown type", s->id);

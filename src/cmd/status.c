@@ -100,15 +100,16 @@ static void print_storages_table(struct ctx *c)
 				  : startswith(e.msg, prefix2) ? e.msg + strlen(prefix2)
 							       : e.msg;
 		bool thin = s->type == STORAGE_LVMTHIN, btrfs = s->type == STORAGE_BTRFS;
-		if (rc < 0 && btrfs)
-			fprintf(c->out, "storage %s (btrfs %s): unavailable: %s\n", s->id, s->path,
-				why);
+		bool zfs = s->type == STORAGE_ZFSPOOL;
+		if (rc < 0 && (btrfs || zfs))
+			fprintf(c->out, "storage %s (%s %s): unavailable: %s\n", s->id, type,
+				btrfs ? s->path : s->pool, why);
 		else if (rc < 0)
 			fprintf(c->out, "storage %s (%s %s%s%s): unavailable: %s\n", s->id, type,
 				s->vgname, thin ? "/" : "", thin ? s->thinpool : "", why);
-		else if (rc > 0 && btrfs)
-			fprintf(c->out, "storage %s (btrfs %s): %.2f%% of %s used\n", s->id, u.pool,
-				u.data_pct, data);
+		else if (rc > 0 && (btrfs || zfs))
+			fprintf(c->out, "storage %s (%s %s): %.2f%% of %s used\n", s->id, type,
+				u.pool, u.data_pct, data);
 		else if (rc > 0 && !thin)
 			fprintf(c->out, "storage %s (lvm %s): %.2f%% of %s allocated\n", s->id,
 				u.pool, u.data_pct, data);

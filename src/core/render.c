@@ -524,7 +524,7 @@ static struct disk_source disk_source(const struct lab *lab, const struct lab_di
 	const struct lab_storage *s = d->storage ? lab_find_storage(lab, d->storage) : NULL;
 	if (!path)
 		return (struct disk_source){"file", NULL, "raw"};
-	if (lab_storage_is_lvm(s) || (!s && startswith(path, "/dev/")))
+	if (lab_storage_block(s) || (!s && startswith(path, "/dev/")))
 		return (struct disk_source){"block", "dev", "raw"};
 	/* What labvirt makes is qcow2, but a volume by Proxmox's name is what its name says
 	 * (images/101/vm-101-disk-0.raw), as the storage makes it when it is missing. */

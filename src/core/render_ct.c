@@ -100,7 +100,7 @@ static int add_mount(struct xml_builder *xb, xmlNode *devices, const struct lab 
 	if (!path)
 		return lv_fail(err, LV_EXIT_FAIL, "%s: no path for its volume", d->key);
 	const struct lab_storage *s = d->storage ? lab_find_storage(lab, d->storage) : NULL;
-	bool block = lab_storage_is_lvm(s);
+	bool block = lab_storage_block(s);
 	const char *type = mounted || d->bind || d->subvol ? "mount" : block ? "block" : "file";
 	xmlNode *fs = add_with(xb, devices, "filesystem", "type", type);
 	set(xb, fs, "accessmode", "passthrough");

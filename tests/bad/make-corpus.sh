@@ -673,6 +673,40 @@ cfgadd lvm-ct-folder "$LVM_CFG"
 mkdir -p "$C/lxc"
 from_base CT_BASE lxc/200.conf 'rootfs: vg:0' 'ostemplate: local:vztmpl/x.tar.zst'
 
+# ---- zfspool (Proxmox's ZFSPoolPlugin); at the end, so that no case above is renumbered
+zfs_cfg() { # NAME KEYLINES...: a zfspool stanza 'z' with these lines
+	local l body=$'\nzfspool: z\n'
+	new "$1"
+	shift
+	for l in "$@"; do body+=$'\t'"$l"$'\n'; done
+	put storage.cfg "$body"
+	guestf g.conf
+}
+zfs_cfg zfs-no-pool 'sparse 1'
+zfs_cfg zfs-pool-absolute 'pool /rpool'
+zfs_cfg zfs-pool-empty-component 'pool rpool//data'
+zfs_cfg zfs-pool-trailing-slash 'pool rpool/data/'
+zfs_cfg zfs-blocksize-not-power 'pool rpool' 'blocksize 3k'
+zfs_cfg zfs-blocksize-too-big 'pool rpool' 'blocksize 32m'
+zfs_cfg zfs-blocksize-leading-zero 'pool rpool' 'blocksize 08k'
+zfs_cfg zfs-sparse-yes 'pool rpool' 'sparse yes'
+zfs_cfg zfs-mountpoint-relative 'pool rpool' 'mountpoint rpool'
+zfs_cfg zfs-path-key 'pool rpool' 'path /rpool'
+new zfs-iso-volume
+put storage.cfg $'zfspool: z\n\tpool rpool\n'
+guestf g.conf 'ide2: z:iso/x.iso,media=cdrom'
+new zfs-import-from-zfs
+put storage.cfg $'zfspool: z\n\tpool rpool\n'
+guestf g.conf 'virtio0: local:0,import-from=z:import/x.qcow2'
+new zfs-disabled
+put storage.cfg $'zfspool: z\n\tpool rpool\n\tdisable 1\n'
+guestf g.conf 'virtio0: z:4'
+# a valid layout on a host without ZFS (these test machines have none): plan and up
+# refuse, nothing is made
+new zfs-no-tools
+put storage.cfg $'zfspool: z\n\tpool rpool\n'
+guestf g.conf 'virtio0: z:4'
+
 # Cases this script no longer writes go, with their expected files.
 for d in "$OUT"/*/; do
 	[ -d "$d/lab" ] || rm -rf "$d"

@@ -19,17 +19,17 @@ enum stanza {
 	ST_BRIDGE,
 	ST_IMAGE,
 	ST_BTRFS,
+	ST_ZFSPOOL,
 	ST_OTHER
 };
 
-static const char *const STANZA_NAMES[] = {"",    "",       "lab",   "dir",  "lvmthin",
-					   "lvm", "bridge", "image", "btrfs"};
+static const char *const STANZA_NAMES[] = {"",    "",       "lab",   "dir",   "lvmthin",
+					   "lvm", "bridge", "image", "btrfs", "zfspool"};
 
 /* Proxmox's storage types labvirt does not run (yet): read and kept, so that a
  * storage.cfg as Proxmox writes it loads; a guest that uses one is an error. */
-static const char *const OTHER_TYPES[] = {"zfspool",     "zfs",       "nfs",    "cifs",
-					  "pbs",         "rbd",       "cephfs", "iscsi",
-					  "iscsidirect", "glusterfs", "esxi"};
+static const char *const OTHER_TYPES[] = {"zfs",    "nfs",   "cifs",        "pbs",       "rbd",
+					  "cephfs", "iscsi", "iscsidirect", "glusterfs", "esxi"};
 
 struct cfg_state {
 	enum stanza kind;
@@ -345,6 +345,59 @@ static void cfg_storage_format(struct parser *p, struct cfg_state *st, int line,
 		PICK(p, line, "format:", v, names);
 }
 
+/* zfspool: pool is a ZFS dataset ("rpool/data"): components of A-Z, a-z, 0-9, '_', '-',
+ * '.', ':', each starting with a letter or digit. */
+static void cfg_pool(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	bool ok = strlen(v) <= 255 && is_all(v, LOWER UPPER DIGITS "_-.:/");
+	for (const char *c = v; ok && *c; c += strcspn(c, "/") + (c[strcspn(c, "/")] == '/'))
+		ok = strchr(LOWER UPPER DIGITS, *c) != NULL;
+	ok = ok && !endswith(v, "/");
+	if (!ok)
+		diag(p, line,
+		     "pool: %s is not a ZFS dataset (POOL or POOL/DATASET of A-Z, a-z, 0-9, '_', "
+		     "'-', '.', ':')",
+		     Q(v));
+	set_str(&cur_storage(p)->pool, v);
+}
+
+/* zfspool: blocksize as Proxmox takes it: a power of 2 from 512 to 16M, k or m suffix. */
+static void cfg_blocksize(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	size_t n = strspn(v, DIGITS);
+	char unit = v[n] ? (char)(v[n] | 0x20) : 0;
+	bool ok =
+	    n > 0 && n < 9 && v[0] != '0' && (!v[n] || ((unit == 'k' || unit == 'm') && !v[n + 1]));
+	uint64_t b = ok ? strtoull(v, NULL, 10) * (unit == 'k'   ? 1024
+						   : unit == 'm' ? 1048576
+								 : 1)
+			: 0;
+	if (!ok || b < 512 || b > 16 * 1048576 || (b & (b - 1)))
+		diag(p, line,
+		     "blocksize: %s is not a ZFS block size (a power of 2 from 512 to 16M, e.g. "
+		     "8k, 16k, 64k)",
+		     Q(v));
+	set_str(&cur_storage(p)->blocksize, v);
+}
+
+static void cfg_sparse(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	bool b;
+	(void)st;
+	if (parse01(p, line, "sparse:", v, &b) == 0)
+		cur_storage(p)->sparse = b;
+}
+
+static void cfg_mountpoint(struct parser *p, struct cfg_state *st, int line, const char *v)
+{
+	(void)st;
+	if (v[0] != '/' || strstr(v, "/../") || endswith(v, "/.."))
+		diag(p, line, "mountpoint: %s is not an absolute path", Q(v));
+	set_str(&cur_storage(p)->mountpoint, v);
+}
+
 /* btrfs: nocow 1 sets the No_COW attribute on its raw files (no checksums, direct I/O). */
 static void cfg_nocow(struct parser *p, struct cfg_state *st, int line, const char *v)
 {
@@ -394,6 +447,14 @@ static const struct cfg_key CFG_KEYS[] = {
     {ST_BTRFS, "preallocation", cfg_preallocation},
     {ST_BTRFS, "format", cfg_storage_format},
     {ST_BTRFS, "nocow", cfg_nocow},
+    {ST_ZFSPOOL, "pool", cfg_pool},
+    {ST_ZFSPOOL, "blocksize", cfg_blocksize},
+    {ST_ZFSPOOL, "sparse", cfg_sparse},
+    {ST_ZFSPOOL, "mountpoint", cfg_mountpoint},
+    {ST_ZFSPOOL, "content", cfg_content},
+    {ST_ZFSPOOL, "nodes", cfg_note},
+    {ST_ZFSPOOL, "disable", cfg_disable},
+    {ST_ZFSPOOL, "bwlimit", cfg_note},
     {ST_LVMTHIN, "nodes", cfg_note},
     {ST_LVMTHIN, "disable", cfg_disable},
     {ST_LVMTHIN, "vgname", cfg_vgname},
@@ -512,6 +573,7 @@ static void cfg_begin_storage(struct parser *p, struct cfg_state *st, const char
 		    : st->kind == ST_LVMTHIN ? STORAGE_LVMTHIN
 		    : st->kind == ST_BTRFS   ? STORAGE_BTRFS
 		    : st->kind == ST_LVM     ? STORAGE_LVM
+		    : st->kind == ST_ZFSPOOL ? STORAGE_ZFSPOOL
 					     : STORAGE_OTHER,
 	    .line = st->line,
 	    .file = xstrdup(p->file),
@@ -731,6 +793,9 @@ void storage_drop(struct lab_storage *s)
 	free(s->vgname);
 	free(s->thinpool);
 	free(s->base);
+	free(s->pool);
+	free(s->blocksize);
+	free(s->mountpoint);
 	free(s->other_type);
 	free(s->file);
 }
@@ -754,6 +819,8 @@ static void cfg_finish(struct parser *p, struct cfg_state *st)
 	}
 	if (st->kind == ST_LVM)
 		cfg_require(p, st, "vgname");
+	if (st->kind == ST_ZFSPOOL)
+		cfg_require(p, st, "pool");
 	if (st->kind == ST_BRIDGE)
 		bridge_check(p, st, cur_bridge(p));
 	if (st->kind == ST_IMAGE)
@@ -761,7 +828,7 @@ static void cfg_finish(struct parser *p, struct cfg_state *st)
 	if (st->drop && st->kind == ST_IMAGE)
 		image_drop(&p->lab->images[--p->lab->n_images]);
 	if (st->drop && (st->kind == ST_DIR || st->kind == ST_LVMTHIN || st->kind == ST_LVM ||
-			 st->kind == ST_BTRFS || st->kind == ST_OTHER))
+			 st->kind == ST_BTRFS || st->kind == ST_ZFSPOOL || st->kind == ST_OTHER))
 		storage_drop(&p->lab->storages[--p->lab->n_storages]);
 	if (st->drop && st->kind == ST_BRIDGE)
 		bridge_drop(&p->lab->bridges[--p->lab->n_bridges]);

@@ -355,19 +355,22 @@ static void mount_volume(struct parser *p, int line, const char *key, struct lab
 			diag(p, line, "%s: size %s is out of range (1 MiB..131072 GiB)", key,
 			     Q(vol));
 		d->size = mib * 1024 * 1024;
-		d->subvol = r == 0 && mib == 0;
-		if (d->subvol && s && !lab_storage_files(s))
-			diag(p, line,
-			     "%s: size 0 (a folder) needs a dir or btrfs storage; %s is %s", key,
-			     Q(s->id), lab_storage_type_name(s));
+		/* zfspool: always a dataset (subvol-), its size the refquota, as pct does */
+		d->subvol = r == 0 && (mib == 0 || (s && s->type == STORAGE_ZFSPOOL));
+		if (d->subvol && s && !lab_storage_folders(s))
+			diag(
+			    p, line,
+			    "%s: size 0 (a folder) needs a dir, btrfs or zfspool storage; %s is %s",
+			    key, Q(s->id), lab_storage_type_name(s));
 		return;
 	}
 	d->volume = xstrdup(vol);
 	d->named = true;
 	const char *name = strrchr(vol, '/') ? strrchr(vol, '/') + 1 : vol;
 	d->subvol = startswith(name, "subvol-") || startswith(name, "basevol-");
-	if (s && !lab_storage_files(s) && d->subvol)
-		diag(p, line, "%s: %s is a folder volume, which needs a dir or btrfs storage", key,
+	if (s && !lab_storage_folders(s) && d->subvol)
+		diag(p, line,
+		     "%s: %s is a folder volume, which needs a dir, btrfs or zfspool storage", key,
 		     Q(vol));
 	else if (s)
 		d->path = storage_volume_path(p, line, key, s, vol);

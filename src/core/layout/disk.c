@@ -165,6 +165,11 @@ char *storage_volume_path(struct parser *p, int line, const char *key, const str
 		     key, Q(vol));
 		return NULL;
 	}
+	if (s->type == STORAGE_ZFSPOOL) /* a zvol, or a dataset (a container's subvol-) */
+		return s->pool ? lab_zfs_path(s, name,
+					      startswith(name, "subvol-") ||
+						  startswith(name, "basevol-"))
+			       : NULL;
 	return s->vgname ? xasprintf("/dev/%s/%s", s->vgname, name) : NULL;
 }
 

@@ -191,6 +191,8 @@ static void name_cloudinit_drive(const struct lab *lab, const struct lab_guest *
 		d->path = xasprintf("%s/images/%d/%s%s", s->path, g->vmid, name, raw);
 	else if (lab_storage_files(s) && s->path)
 		d->path = xasprintf("%s/%s%s", s->path, name, raw);
+	else if (s->type == STORAGE_ZFSPOOL && s->pool)
+		d->path = lab_zfs_path(s, name, false);
 	else if (lab_storage_is_lvm(s) && s->vgname)
 		d->path = xasprintf("/dev/%s/%s", s->vgname, name);
 }

@@ -44,6 +44,13 @@ char *lab_volume_name(const struct lab *lab, const struct lab_guest *g, const st
 	const struct lab_storage *s = d->allocate ? lab_find_storage(lab, d->storage) : NULL;
 	if (!s)
 		return NULL;
+	if (d->named && d->path && s->type == STORAGE_BTRFS && endswith(d->path, "/disk.raw")) {
+		/* images/100/vm-100-disk-0/disk.raw is vm-100-disk-0.raw */
+		size_t n = strlen(d->path) - strlen("/disk.raw"), k = n;
+		while (k > 0 && d->path[k - 1] != '/')
+			k--;
+		return xasprintf("%.*s.raw", (int)(n - k), d->path + k);
+	}
 	if (d->named) /* Proxmox's own name: vm-100-disk-0(.qcow2) */
 		return d->path ? xstrdup(strrchr(d->path, '/') + 1) : NULL;
 	const char *suffix = s->type != STORAGE_DIR ? "" /* an LV; btrfs: a subvolume */
@@ -51,6 +58,13 @@ char *lab_volume_name(const struct lab *lab, const struct lab_guest *g, const st
 			     : d->subvol            ? "" /* a folder */
 						    : ".raw";
 	return xasprintf("%s-%s-%s%s", lab->name, g->name, d->key, suffix);
+}
+
+char *lab_zfs_path(const struct lab_storage *s, const char *name, bool folder)
+{
+	if (folder && s->mountpoint)
+		return xasprintf("%s/%s", s->mountpoint, name);
+	return xasprintf(folder ? "/%s/%s" : "/dev/zvol/%s/%s", s->pool, name);
 }
 
 char *lab_ct_mount_dir(const struct lab *lab, const struct lab_guest *g, const struct lab_disk *d)
@@ -79,6 +93,8 @@ char *lab_disk_path(const struct lab *lab, const struct lab_guest *g, const stru
 		return xasprintf("%s/%s", s->path, name);
 	if (s->type == STORAGE_BTRFS) /* a subvolume: a folder, or its disk.raw */
 		return xasprintf("%s/%s%s", s->path, name, d->subvol ? "" : "/disk.raw");
+	if (s->type == STORAGE_ZFSPOOL)
+		return lab_zfs_path(s, name, d->subvol);
 	return xasprintf("/dev/%s/%s", s->vgname, name);
 }
 
@@ -94,7 +110,8 @@ const char *lab_storage_type_name(const struct lab_storage *s)
 	static const char *const names[] = {[STORAGE_DIR] = "dir",
 					    [STORAGE_LVMTHIN] = "lvmthin",
 					    [STORAGE_LVM] = "lvm",
-					    [STORAGE_BTRFS] = "btrfs"};
+					    [STORAGE_BTRFS] = "btrfs",
+					    [STORAGE_ZFSPOOL] = "zfspool"};
 	if (s->type == STORAGE_OTHER)
 		return s->other_type ? s->other_type : "?";
 	return (size_t)s->type < ARRAY_SIZE(names) ? names[s->type] : "?";
