@@ -1,5 +1,6 @@
 /* storage.c - picks the backend of a storage and forwards to it. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -58,9 +59,22 @@ int storage_query(const struct storage_vol *v, bool *ret_exists, bool *ret_forei
 	FORWARD(query, ret_exists, ret_foreign);
 }
 
+/* up makes each guest's volumes in a thread of its own: linked clones of one image
+ * share a base that the first of them makes, so they are made one at a time. */
+static pthread_mutex_t linked_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int storage_create(const struct storage_vol *v, struct lv_error *err)
 {
-	FORWARD(create);
+	const struct storage_backend *b = storage_backend_for(v->storage, err);
+	if (!b)
+		return -1;
+	bool linked = v->import_from && !v->full_clone;
+	if (linked)
+		pthread_mutex_lock(&linked_lock);
+	int rc = b->create(v, err);
+	if (linked)
+		pthread_mutex_unlock(&linked_lock);
+	return rc;
 }
 
 int storage_remove(const struct storage_vol *v, struct lv_error *err)
