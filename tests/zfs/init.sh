@@ -24,24 +24,30 @@ echo "ZFSTEST-BOOTED kernel=$(uname -r) zfs=$(cat /sys/module/zfs/version 2>/dev
 # A stand-in for udev, which the guest does not have: its 60-zvol.rules give each zvol
 # (/dev/zdN, partitions /dev/zdNpM) the link /dev/zvol/POOL/NAME (zvol_id prints the
 # name, with -partM for a partition), which is the path Proxmox's ZFS plugin uses.
-# Every 0.2 s: links for new or renamed zvols, and links whose device is gone or now
-# another zvol are removed, as udev's remove/change events would.
+# Every 0.2 s, as udev's events would: a device no link points to gets its link (add);
+# a link whose device is gone, or whose name is no longer a volume, goes (remove, and
+# rename: the renamed device then has no link and gets its new one). zvol_id opens the
+# device, and an open zvol cannot be destroyed ("dataset is busy"), so it runs once for
+# a new device, as udev's rule does, not on every round.
 zvol_links() {
 	while :; do
+		if vols=$(zfs list -H -o name -t volume 2>/dev/null); then
+			find /dev/zvol -type l 2>/dev/null | while IFS= read -r link; do
+				name=${link#/dev/zvol/}
+				if [ ! -b "$(readlink "$link")" ] ||
+					! printf '%s\n' "$vols" | grep -qxF "${name%-part[0-9]*}"; then
+					rm -f "$link"
+				fi
+			done
+		fi
+		linked=$(find /dev/zvol -type l -exec readlink {} \; 2>/dev/null)
 		for dev in /dev/zd*; do
 			[ -b "$dev" ] || continue
+			printf '%s\n' "$linked" | grep -qxF "$dev" && continue
 			name=$(zvol_id "$dev" 2>/dev/null) || continue
 			[ -n "$name" ] || continue
-			link=/dev/zvol/$name
-			[ "$(readlink "$link")" = "$dev" ] && continue
-			mkdir -p "${link%/*}"
-			ln -sfn "$dev" "$link"
-		done
-		find /dev/zvol -type l 2>/dev/null | while IFS= read -r link; do
-			dev=$(readlink "$link")
-			if [ ! -b "$dev" ] || [ "/dev/zvol/$(zvol_id "$dev" 2>/dev/null)" != "$link" ]; then
-				rm -f "$link"
-			fi
+			mkdir -p "/dev/zvol/${name%/*}"
+			ln -sfn "$dev" "/dev/zvol/$name"
 		done
 		sleep 0.2
 	done

@@ -167,11 +167,28 @@ add() {
 		[ "$seen" = "$1.ko" ] && return 0
 	done
 	for d in $(modinfo -F depends "$o/modules/$1.ko" | tr ',' ' '); do
-		# Dependencies on the kernel's own modules: none for 2.1, and the guest
-		# kernel has them built in or the harness loads them; ZFS's are here.
-		[ -f "$o/modules/$d.ko" ] && add "$d"
+		# One of the kernel's own modules (Debian's 6.1 has all that 2.1 needs built
+		# in): taken from /lib/modules, unless built in.
+		if [ ! -f "$o/modules/$d.ko" ]; then
+			kmod_copy "$d" || continue
+		fi
+		add "$d"
 	done
 	order+=("$1.ko")
+}
+# kmod_copy NAME: the kernel's module NAME, uncompressed, as modules/NAME.ko; fails if
+# it is built in.
+kmod_copy() {
+	local path src
+	path=$(_e2e_mod_path "$KVER" "$1")
+	[ -n "$path" ] || return 1
+	src=/lib/modules/$KVER/$path
+	case $src in
+	*.ko.xz) xz -dc "$src" ;;
+	*.ko.zst) zstd -qdc "$src" ;;
+	*.ko.gz) gzip -dc "$src" ;;
+	*) cat "$src" ;;
+	esac >"$o/modules/$1.ko"
 }
 for ko in "$o"/modules/*.ko; do
 	m=${ko##*/}

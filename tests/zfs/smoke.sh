@@ -92,13 +92,21 @@ else
 	not_ok "the clone of $sub has its file"
 fi
 
+check "zfs rename $pool/vm-902-disk-0 $pool/vm-904-disk-0" zfs rename "$pool/vm-902-disk-0" "$pool/vm-904-disk-0"
+if wait_for 5 test -b "/dev/zvol/$pool/vm-904-disk-0" && wait_for 5 test ! -e "/dev/zvol/$pool/vm-902-disk-0"; then
+	ok "the renamed zvol's link moved to /dev/zvol/$pool/vm-904-disk-0"
+else
+	not_ok "the renamed zvol's link moved to /dev/zvol/$pool/vm-904-disk-0 within 5 s"
+	find /dev/zvol -type l 2>&1 | sed 's/^/#   /'
+fi
+
 echo "# zfs list -H -p -o name,used,avail,refquota,volsize,origin,labvirt:owner -t all"
 zfs list -H -p -o name,used,avail,refquota,volsize,origin,labvirt:owner -t all 2>&1 | sed 's/^/# /'
 echo "# zpool list -H -p -o name,size,alloc,free $pool"
 zpool list -H -p -o name,size,alloc,free "$pool" 2>&1 | sed 's/^/# /'
 
 # Clones first, then what they came from; -r takes the snapshots.
-for ds in "$pool/vm-902-disk-0" "$pool/subvol-903-disk-0" "$vol" "$sub"; do
+for ds in "$pool/vm-904-disk-0" "$pool/subvol-903-disk-0" "$vol" "$sub"; do
 	check "zfs destroy -r $ds" zfs destroy -r "$ds"
 done
 if wait_for 5 test ! -e "/dev/zvol/$vol"; then
