@@ -19,23 +19,9 @@
 
 #include "host.h"
 #include "storage.h"
+#include "tap.h"
 
 #define MIB (1024ULL * 1024)
-
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%s - ", ok ? "ok" : "not ok");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	fflush(stdout);
-	ok ? passed++ : failed++;
-}
 
 static const char *top;
 static struct lab_storage store = {.id = "fast", .type = STORAGE_BTRFS, .nocow = false};
@@ -376,6 +362,5 @@ int main(int argc, char **argv)
 	if (d)
 		closedir(d);
 	check(left == 0, "nothing left in the storage's folder but images/");
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return tap_summary();
 }

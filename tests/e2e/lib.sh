@@ -251,6 +251,24 @@ done
 EOF
 }
 
+# e2e_copy_bin ROOT SRC DST [TREE]: program SRC at ROOT/DST, with the shared libraries
+# it needs at their own paths below ROOT (for an initramfs); TREE is a staged root whose
+# libraries (TREE/lib/x86_64-linux-gnu) are found first and taken from there.
+e2e_copy_bin() {
+	local root=$1 src dst=$3 tree=${4:-} lib from
+	src=$(realpath "$2")
+	mkdir -p "$root$(dirname "$dst")"
+	cp "$src" "$root$dst"
+	for lib in $(LD_LIBRARY_PATH=${tree:+$tree/lib/x86_64-linux-gnu} ldd "$src" 2>/dev/null |
+		awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+		from=$lib
+		[ -n "$tree" ] && [ "${lib#"$tree"/}" != "$lib" ] && lib=/${lib#"$tree"/}
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$from" "$root$lib"
+	done
+}
+
 # e2e_build_guest_image OUTDIR: makes OUTDIR/vmlinuz and OUTDIR/initrd.img once; later
 # calls reuse them unless the kernel or the recipe changed.
 e2e_build_guest_image() {

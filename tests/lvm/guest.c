@@ -17,26 +17,12 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "../tap.h"
 #include "host.h"
 #include "lvm.h"
 #include "storage.h"
 
 #define MIB (1024ULL * 1024)
-
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%s - ", ok ? "ok" : "not ok");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	fflush(stdout);
-	ok ? passed++ : failed++;
-}
 
 /* `lvs` in its text format: one "name|origin|pool|tags|size" line per LV of
  * vg "lvt", hidden ones excluded. A separate path from the JSON the backend reads. */
@@ -928,6 +914,5 @@ int main(int argc, char **argv)
 	test_thick_fill(&thick);
 	test_thick_check(&thick, argv[1]);
 	test_killed_write(&thick);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return tap_summary();
 }

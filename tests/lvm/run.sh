@@ -41,17 +41,7 @@ trap 'rm -rf "$T"' EXIT
 ROOT=$T/root
 
 # copy_bin SRC DST: a program and the shared libraries it needs, at their own paths.
-copy_bin() {
-	local src dst=$2 lib
-	src=$(realpath "$1")
-	mkdir -p "$ROOT$(dirname "$dst")"
-	cp "$src" "$ROOT$dst"
-	for lib in $(ldd "$src" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
-		[ -e "$ROOT$lib" ] && continue
-		mkdir -p "$ROOT$(dirname "$lib")"
-		cp -L "$lib" "$ROOT$lib"
-	done
-}
+copy_bin() { e2e_copy_bin "$ROOT" "$1" "$2"; }
 
 build_initramfs() {
 	set -e

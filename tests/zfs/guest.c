@@ -12,25 +12,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../tap.h"
 #include "host.h"
 #include "storage.h"
 
 #define MIB (1024ULL * 1024)
-
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%s - ", ok ? "ok" : "not ok");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	fflush(stdout);
-	ok ? passed++ : failed++;
-}
 
 /* storage.c is not linked in (it brings every backend): its one helper, here. */
 static void vol_clear(struct storage_vol *v)
@@ -317,6 +303,5 @@ int main(int argc, char **argv)
 	struct lv_error err = {0};
 	host_run(argv2, &out, &err);
 	check(out && streq(out, "lvz\n"), "nothing left in pool lvz (%s)", out ? out : err.msg);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return tap_summary();
 }

@@ -52,23 +52,8 @@ trap 'exit 130' INT TERM
 ROOT=$T/root
 
 # copy_bin SRC DST: a program and the shared libraries it needs, at their own paths.
-# The ZFS libraries are found in the cache's tree (LD_LIBRARY_PATH), the rest on the host.
-copy_bin() {
-	local src dst=$2 lib
-	src=$(realpath "$1")
-	mkdir -p "$ROOT$(dirname "$dst")"
-	cp "$src" "$ROOT$dst"
-	for lib in $(LD_LIBRARY_PATH=$ZFS/root/lib/x86_64-linux-gnu ldd "$src" 2>/dev/null |
-		awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
-		case $lib in
-		"$ZFS"/root/*) lib=${lib#"$ZFS"/root} && src=$ZFS/root$lib ;;
-		*) src=$lib ;;
-		esac
-		[ -e "$ROOT$lib" ] && continue
-		mkdir -p "$ROOT$(dirname "$lib")"
-		cp -L "$src" "$ROOT$lib"
-	done
-}
+# The ZFS libraries are found in the cache's tree, the rest on the host.
+copy_bin() { e2e_copy_bin "$ROOT" "$1" "$2" "$ZFS/root"; }
 
 build_initramfs() {
 	set -e
