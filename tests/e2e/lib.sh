@@ -269,6 +269,46 @@ e2e_copy_bin() {
 	done
 }
 
+# e2e_test_guest_boot DIR KERNEL MEM TIMEOUT [APPEND]: boots a test guest under TCG from
+# KERNEL and DIR/initrd.img (its /init runs a test program and powers off), its console
+# in DIR/console.txt; returns QEMU's exit status.
+e2e_test_guest_boot() {
+	local dir=$1 kernel=$2 mem=$3 limit=$4 append=${5:-} boot rc
+	boot=$(e2e_now)
+	timeout "$limit" qemu-system-x86_64 -accel tcg -m "$mem" -smp 1 -nodefaults -display none \
+		-kernel "$kernel" -initrd "$dir/initrd.img" \
+		-append "console=ttyS0 panic=-1 quiet $append" \
+		-serial "file:$dir/console.log" -no-reboot </dev/null >"$dir/qemu.log" 2>&1
+	rc=$?
+	e2e_log "guest boot + test: $(e2e_elapsed "$boot") s (qemu exit $rc)"
+	tr -d '\r' <"$dir/console.log" >"$dir/console.txt"
+	return "$rc"
+}
+
+# e2e_test_guest_results DIR PREFIX SETUP: the test program's "ok"/"not ok" lines from
+# DIR/console.txt, whose /init printed PREFIX-SETUP-OK once its storage was set up (the
+# check SETUP) and PREFIX-DONE rc=N after the program; "# " lines go to the log. A
+# program that exits non-zero without a failed test crashed: that fails too.
+e2e_test_guest_results() {
+	local con=$1/console.txt prefix=$2 line rc
+	grep '^# ' "$con" >&2
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) e2e_ok "${line#ok - }" ;;
+		"not ok - "*) e2e_not_ok "${line#not ok - }" ;;
+		esac
+	done <"$con"
+	if ! e2e_check "$3" grep -q "^$prefix-SETUP-OK" "$con" ||
+		! e2e_check "the test program ran to its end" grep -q "^$prefix-DONE rc=" "$con"; then
+		tail -n 40 "$con" >&2
+		return
+	fi
+	rc=$(sed -n "s/^$prefix-DONE rc=//p" "$con" | head -n 1)
+	if [ "$rc" != 0 ] && ! grep -q '^not ok - ' "$con"; then
+		e2e_not_ok "the test program exited $rc without a failed test"
+	fi
+}
+
 # e2e_build_guest_image OUTDIR: makes OUTDIR/vmlinuz and OUTDIR/initrd.img once; later
 # calls reuse them unless the kernel or the recipe changed.
 e2e_build_guest_image() {

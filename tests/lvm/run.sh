@@ -108,14 +108,8 @@ e2e_log "initramfs: $(du -h "$T/initrd.img" | cut -f1) ($(e2e_elapsed "$start") 
 
 extra=
 [ "${LVMTEST_DUMP:-0}" = 1 ] && extra=lvmtest.dump
-boot=$(e2e_now)
-timeout 1200 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults -display none \
-	-kernel "$KERNEL" -initrd "$T/initrd.img" \
-	-append "console=ttyS0 panic=-1 quiet $extra" \
-	-serial "file:$T/console.log" -no-reboot </dev/null >"$T/qemu.log" 2>&1
+e2e_test_guest_boot "$T" "$KERNEL" 512 1200 "$extra"
 qrc=$?
-e2e_log "guest boot + test: $(e2e_elapsed "$boot") s (qemu exit $qrc)"
-tr -d '\r' <"$T/console.log" >"$T/console.txt"
 [ -z "${LVMTEST_DEBUG_SCRIPT:-}" ] || cat "$T/console.txt" >&2
 
 if ! grep -q '^LVMTEST-BOOTED' "$T/console.txt"; then
@@ -124,17 +118,6 @@ if ! grep -q '^LVMTEST-BOOTED' "$T/console.txt"; then
 	skip "the test guest did not boot (qemu exit $qrc): cannot run the LVM-thin tests here"
 fi
 e2e_log "$(grep '^LVMTEST-BOOTED' "$T/console.txt")"
-grep '^# ' "$T/console.txt" >&2
 [ -n "$extra" ] && sed -n '/^-----BEGIN/,/^-----END/p' "$T/console.txt"
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) e2e_ok "${line#ok - }" ;;
-	"not ok - "*) e2e_not_ok "${line#not ok - }" ;;
-	esac
-done <"$T/console.txt"
-e2e_check "the guest set up a loop-backed volume group and thin pool" \
-	grep -q '^LVMTEST-SETUP-OK' "$T/console.txt"
-if ! e2e_check "the test program ran to its end" grep -q '^LVMTEST-DONE rc=' "$T/console.txt"; then
-	tail -n 40 "$T/console.txt" >&2
-fi
+e2e_test_guest_results "$T" LVMTEST "the guest set up a loop-backed volume group and thin pool"
 e2e_summary

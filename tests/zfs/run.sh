@@ -97,14 +97,8 @@ fi
 rm -rf "$ROOT"
 e2e_log "initramfs: $(du -h "$T/initrd.img" | cut -f1) ($(e2e_elapsed "$start") s to build)"
 
-boot=$(e2e_now)
-timeout 1800 qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none \
-	-kernel "$KERNEL" -initrd "$T/initrd.img" \
-	-append "console=ttyS0 panic=-1 quiet" \
-	-serial "file:$T/console.log" -no-reboot </dev/null >"$T/qemu.log" 2>&1
+e2e_test_guest_boot "$T" "$KERNEL" 1024 1800
 qrc=$?
-e2e_log "guest boot + test: $(e2e_elapsed "$boot") s (qemu exit $qrc)"
-tr -d '\r' <"$T/console.log" >"$T/console.txt"
 [ "${ZFSTEST_CONSOLE:-0}" = 1 ] && cat "$T/console.txt" >&2
 
 if ! grep -q '^ZFSTEST-BOOTED' "$T/console.txt"; then
@@ -113,23 +107,5 @@ if ! grep -q '^ZFSTEST-BOOTED' "$T/console.txt"; then
 	skip "the test guest did not boot (qemu exit $qrc): cannot run the ZFS tests here"
 fi
 e2e_log "$(grep '^ZFSTEST-BOOTED' "$T/console.txt")"
-grep '^# ' "$T/console.txt" >&2
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) e2e_ok "${line#ok - }" ;;
-	"not ok - "*) e2e_not_ok "${line#not ok - }" ;;
-	esac
-done <"$T/console.txt"
-if ! e2e_check "the guest loaded OpenZFS and made the pool lvz on a file" \
-	grep -q '^ZFSTEST-SETUP-OK' "$T/console.txt"; then
-	tail -n 40 "$T/console.txt" >&2
-elif ! e2e_check "the test program ran to its end" grep -q '^ZFSTEST-DONE rc=' "$T/console.txt"; then
-	tail -n 40 "$T/console.txt" >&2
-else
-	# A program that fails says what failed ("not ok"); one that did not, crashed.
-	rc=$(sed -n 's/^ZFSTEST-DONE rc=//p' "$T/console.txt" | head -n 1)
-	if [ "$rc" != 0 ] && ! grep -q '^not ok - ' "$T/console.txt"; then
-		e2e_not_ok "the test program exited $rc without a failed test"
-	fi
-fi
+e2e_test_guest_results "$T" ZFSTEST "the guest loaded OpenZFS and made the pool lvz on a file"
 e2e_summary
