@@ -5,10 +5,13 @@
 # is not btrfs. Exits 77 when this machine cannot (not root, no mkfs.btrfs, no btrfs in
 # the kernel, no loop devices).
 #
-#   btrfs.sh PATH_TO_test_btrfs
+# Then tests/btrfs-kill.sh on the same file system: `labvirt up` killed while it makes
+# a volume there, and the next run.
+#
+#   btrfs.sh PATH_TO_test_btrfs PATH_TO_labvirt
 set -uo pipefail
-[ $# -eq 1 ] || {
-	echo "usage: $0 PATH_TO_test_btrfs" >&2
+[ $# -eq 2 ] || {
+	echo "usage: $0 PATH_TO_test_btrfs PATH_TO_labvirt" >&2
 	exit 2
 }
 skip() {
@@ -20,6 +23,8 @@ command -v mkfs.btrfs >/dev/null || skip "mkfs.btrfs is not installed (btrfs-pro
 command -v qemu-img >/dev/null || skip "qemu-img is not installed (qemu-utils)"
 grep -qw btrfs /proc/filesystems || modprobe btrfs 2>/dev/null || skip "no btrfs in this kernel"
 PROG=$(realpath "$1")
+LABVIRT=$(realpath "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/labvirt-btrfs.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 truncate -s 256M "$T/fs.img"
@@ -31,4 +36,9 @@ unshare -m --propagation private sh -c '
 	mount -o loop "$1/fs.img" "$1/mnt" || exit 77
 	mount -t tmpfs -o size=64M tmpfs "$1/other" || exit 77
 	"$2" "$1/mnt/pve" "$1/other"
-' sh "$T" "$PROG"
+	a=$?
+	"$3/btrfs-kill.sh" "$4" "$1/mnt"
+	b=$?
+	[ "$a" = 0 ] && exit "$b"
+	exit "$a"
+' sh "$T" "$PROG" "$HERE" "$LABVIRT"

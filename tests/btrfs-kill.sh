@@ -1,0 +1,51 @@
+#!/bin/bash
+# A run of `labvirt up` killed while it makes a volume on a btrfs storage, and the next
+# run: run by tests/btrfs.sh inside its mount namespace, on the btrfs mounted at MNT. The
+# guests are defined on libvirt's test:///default driver (nothing boots); the volumes are
+# real. Killed (SIGKILL, the test hook LABVIRT_KILL_AT=during) when the volume is complete
+# under its temporary subvolume, just before it takes its name: the next `up` removes the
+# temporary subvolume (the journal names it), makes the volume, and `destroy` leaves the
+# storage empty.
+#
+#   btrfs-kill.sh PATH_TO_labvirt MNT
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=e2e/lib.sh
+. "$HERE/e2e/lib.sh"
+LABVIRT=$1 MNT=$2
+FAST=$MNT/kill
+LAB=$(mktemp -d /tmp/labvirt-btrfs-kill.XXXXXX)
+trap 'rm -rf "$LAB"' EXIT
+export LABVIRT_STATE_DIR=$LAB/state
+printf 'lab: k\n\turi test:///default\n\nbtrfs: fast\n\tpath %s\n' "$FAST" >"$LAB/lab.cfg"
+printf 'name: g\nmemory: 128\nvirtio0: fast:1\n' >"$LAB/g.conf"
+VOL=$FAST/k-g-virtio0
+
+LABVIRT_KILL_STEP="create volume $VOL/disk.raw for g/virtio0" LABVIRT_KILL_AT=during \
+	"$LABVIRT" -L "$LAB" up >"$LAB/out1" 2>&1
+rc=$?
+e2e_check "up killed while it makes the volume (exit $rc)" test "$rc" = 137
+parts() { find "$FAST" -maxdepth 1 -name '.k-g-virtio0.part-*' | wc -l; }
+# inode 256: the root of a btrfs subvolume
+# shellcheck disable=SC2016 # expanded by that sh
+e2e_check "the volume is left under its temporary name, a subvolume" \
+	sh -c '[ "$(stat -c %i "$1"/.k-g-virtio0.part-* 2>/dev/null)" = 256 ]' sh "$FAST"
+e2e_check "... and not under its own" test ! -e "$VOL"
+
+"$LABVIRT" -L "$LAB" up >"$LAB/out2" 2>&1
+rc=$?
+sed 's/^/#   | /' "$LAB/out2" >&2
+e2e_check "the next up exits 0" test "$rc" = 0
+e2e_check "... it says it removed the temporary subvolume" \
+	grep -q "^recover: removed temporary folder $FAST/.k-g-virtio0.part-" "$LAB/out2"
+e2e_check "... which is gone" test "$(parts)" = 0
+# shellcheck disable=SC2016 # expanded by that sh
+e2e_check "... and made the volume: a subvolume with its 1 GiB disk.raw" \
+	sh -c '[ "$(stat -c %i "$1")" = 256 ] && [ "$(stat -c %s "$1/disk.raw")" = 1073741824 ]' sh "$VOL"
+
+"$LABVIRT" -L "$LAB" destroy --yes >"$LAB/out3" 2>&1
+rc=$?
+# shellcheck disable=SC2016 # expanded by that sh
+e2e_check "destroy --yes exits 0 and leaves the storage empty" \
+	sh -c '[ "$1" = 0 ] && [ -z "$(ls -A "$2")" ]' sh "$rc" "$FAST"
+e2e_summary
