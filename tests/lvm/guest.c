@@ -373,17 +373,6 @@ static void test_tools_and_root(const struct lab_storage *s)
 
 /* A raw image of 40 MiB of non-zero data: more than the 48 MiB pool has free
  * once 16 MiB are taken. */
-static int make_big_image(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	_cleanup_free_ char *buf = xmalloc(MIB);
-	memset(buf, 0x3c, MIB);
-	for (int i = 0; fd >= 0 && i < 40; i++)
-		if (write(fd, buf, MIB) != (ssize_t)MIB)
-			return -1;
-	return fd >= 0 ? 0 : -1;
-}
-
 static void test_pool_full(const struct lab_storage *s)
 {
 	const char *big = "/tmp/big.raw";
@@ -394,7 +383,7 @@ static void test_pool_full(const struct lab_storage *s)
 	const char *dd[] = {"dd",    "if=/dev/urandom", "of=/dev/lvt/t-k-virtio0",
 			    "bs=1M", "count=16",        "conv=fsync",
 			    NULL};
-	check(make_big_image(big) == 0 && B->create(&fill, &err) == 0 && run_cmd(dd) == 0,
+	check(tap_make_image(big, 40, 0x3c) == 0 && B->create(&fill, &err) == 0 && run_cmd(dd) == 0,
 	      "16 MiB of the pool written, a 40 MiB image made");
 	size_t before = lv_count();
 	int rc = B->check(s, &v, 1, &note, &err);
@@ -419,22 +408,6 @@ static void test_pool_full(const struct lab_storage *s)
 	vol_clear(&v);
 }
 
-static bool qemu_img_running(void)
-{
-	DIR *d = opendir("/proc");
-	bool found = false;
-	for (struct dirent *e; d && !found && (e = readdir(d));) {
-		_cleanup_free_ char *comm = xasprintf("/proc/%s/comm", e->d_name);
-		char *name =
-		    e->d_name[0] >= '0' && e->d_name[0] <= '9' ? lv_read_file(comm, NULL) : NULL;
-		found = name && startswith(name, "qemu-img");
-		free(name);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 /* What labvirt killed (SIGKILL) in the middle of writing an image into a new
  * volume leaves: the volume, made and tagged, half-written. The tag makes it
  * labvirt's, so the next run (from its intent journal) removes it. */
@@ -445,7 +418,7 @@ static void test_killed_write(const struct lab_storage *s)
 	struct lv_error err = {0};
 	size_t before = lv_count();
 	struct timespec tick = {0, 1000000L};
-	check(make_big_image(big) == 0, "a 40 MiB image made");
+	check(tap_make_image(big, 40, 0x3c) == 0, "a 40 MiB image made");
 	pid_t pid = fork();
 	if (pid == 0)
 		_exit(B->create(&v, &err) == 0 ? 0 : 1);
@@ -455,7 +428,7 @@ static void test_killed_write(const struct lab_storage *s)
 	int status = 0;
 	waitpid(pid, &status, 0);
 	check(killed && WIFSIGNALED(status), "the run is killed while the image is written");
-	while (qemu_img_running()) /* its writer, orphaned, finishes on its own */
+	while (tap_qemu_img_running()) /* its writer, orphaned, finishes on its own */
 		nanosleep(&tick, NULL);
 	bool exists = false, foreign = true;
 	int rc = B->query(&v, &exists, &foreign, &err);
@@ -497,7 +470,7 @@ static bool kill_create(const struct storage_vol *v, const char *prefix)
 	bool killed = kill(pid, SIGKILL) == 0;
 	int status = 0;
 	waitpid(pid, &status, 0);
-	while (qemu_img_running())
+	while (tap_qemu_img_running())
 		nanosleep(&tick, NULL);
 	return killed && WIFSIGNALED(status);
 }
@@ -511,7 +484,7 @@ static void test_killed_base(const struct lab_storage *s)
 	struct storage_vol v = vol(s, "p", 0, big, false);
 	struct lv_error err = {0};
 	size_t before = lv_count();
-	check(make_big_image(big) == 0, "a 40 MiB image made for a linked clone");
+	check(tap_make_image(big, 40, 0x3c) == 0, "a 40 MiB image made for a linked clone");
 	check(kill_create(&v, "t-base-"), "the run is killed while the base volume is written");
 	_cleanup_free_ char *lvs = lvs_text();
 	check(strstr(lvs, "labvirt-part:t") && !strstr(lvs, "labvirt-base:t") &&

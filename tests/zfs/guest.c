@@ -9,8 +9,11 @@
  * 16 MiB virtual, 0xa5 in its first MiB) */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "../tap.h"
 #include "host.h"
@@ -267,6 +270,73 @@ static void test_folder(void)
 	vol_clear(&v);
 }
 
+/* Starts creating v in a child and kills it (SIGKILL) as soon as a zvol device link
+ * whose name starts with prefix shows; waits for its orphaned qemu-img to finish. */
+static bool kill_create(const struct storage_vol *v, const char *prefix)
+{
+	struct timespec tick = {0, 1000000L};
+	struct lv_error err = {0};
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(b->create(v, &err) == 0 ? 0 : 1);
+	for (bool found = false; !found && waitpid(pid, NULL, WNOHANG) == 0;) {
+		DIR *d = opendir("/dev/zvol/lvz");
+		for (struct dirent *e; d && !found && (e = readdir(d));)
+			found = startswith(e->d_name, prefix);
+		if (d)
+			closedir(d);
+		nanosleep(&tick, NULL);
+	}
+	bool killed = kill(pid, SIGKILL) == 0;
+	int status = 0;
+	waitpid(pid, &status, 0);
+	while (tap_qemu_img_running())
+		nanosleep(&tick, NULL);
+	return killed && WIFSIGNALED(status);
+}
+
+/* labvirt killed while it writes an image into a new zvol: the zvol is there, carrying
+ * labvirt:owner from its first moment, so the next run's recovery (its intent journal)
+ * removes it; killed while it writes a base: the base keeps labvirt:part, is never
+ * cloned, and the next create (or remove) destroys it. */
+static void test_killed(void)
+{
+	const char *big = "/tmp/kill.raw";
+	struct lv_error err = {0};
+	check(tap_make_image(big, 40, 0x3c) == 0, "a 40 MiB image made");
+	struct storage_vol v = zvol("lab-k-scsi0", "lab/k/scsi0", 0);
+	v.import_from = big;
+	v.full_clone = true;
+	check(kill_create(&v, "lab-k-scsi0"), "the run is killed while the image is written");
+	bool e = false, f = true;
+	check(b->query(&v, &e, &f, &err) == 0 && e && !f,
+	      "the half-written zvol is there and carries labvirt:owner");
+	check(b->remove(&v, &err) == 0 && !exists("lvz/lab-k-scsi0"),
+	      "removing it by its owner leaves nothing (%s)", err.msg);
+	vol_clear(&v);
+
+	v = zvol("lab-p-scsi0", "lab/p/scsi0", 0);
+	v.import_from = big;
+	check(kill_create(&v, "lab-base-"), "the run is killed while the base zvol is written");
+	check(count_bases() == 1 && !exists("lvz/lab-p-scsi0"),
+	      "the half-written base is there, no clone of it");
+	_cleanup_free_ char *list = NULL;
+	const char *argv[] = {"zfs", "list",   "-H", "-o", "name,labvirt:part,labvirt:base",
+			      "-t",  "volume", "-d", "1",  "lvz",
+			      NULL};
+	host_run(argv, &list, &err);
+	check(list && strstr(list, "\tlab\t-\n"), "... marked labvirt:part=lab, not labvirt:base");
+	check(b->create(&v, &err) == 0 && count_bases() == 1 && bytes_are(v.path, 0, MIB, 0x3c),
+	      "the next create replaces it with a complete base and clones it (%s)", err.msg);
+	check(b->remove(&v, &err) == 0 && count_bases() == 0, "remove leaves nothing (%s)",
+	      err.msg);
+	check(kill_create(&v, "lab-base-"), "killed again while the base zvol is written");
+	check(b->remove(&v, &err) == 0 && count_bases() == 0,
+	      "remove of the zvol never made destroys the half-written base (%s)", err.msg);
+	unlink(big);
+	vol_clear(&v);
+}
+
 static void test_check(void)
 {
 	struct lv_error err = {0};
@@ -297,6 +367,7 @@ int main(int argc, char **argv)
 	test_zvol();
 	test_clones(argv[1]);
 	test_folder();
+	test_killed();
 	test_check();
 	const char *argv2[] = {"zfs", "list", "-H", "-o", "name", "-t", "all", "-r", "lvz", NULL};
 	_cleanup_free_ char *out = NULL;
