@@ -34,7 +34,7 @@ mkdir "$T/mnt" "$T/other"
 # shellcheck disable=SC2016 # expanded by the inner shell
 unshare -m --propagation private sh -c '
 	mount -o loop "$1/fs.img" "$1/mnt" || exit 77
-	mount -t tmpfs -o size=64M tmpfs "$1/other" || exit 77
+	mount -t tmpfs -o size=400M tmpfs "$1/other" || exit 77
 	"$2" "$1/mnt/pve" "$1/other"
 	a=$?
 	"$3/btrfs-kill.sh" "$4" "$1/mnt"

@@ -315,6 +315,39 @@ static void test_temps(void)
 	storage_vol_clear(&v);
 }
 
+/* The file system fills up while an image is written (a full copy of 320 MiB of random
+ * bytes onto a 256 MiB btrfs; a linked clone's base likewise): the create fails, naming
+ * the write, and leaves nothing: no volume, no temporary subvolume, no base. */
+static void test_full(const char *work)
+{
+	struct lv_error err = {0};
+	_cleanup_free_ char *big = xasprintf("%s/random.img", work);
+	const char *dd[] = {"dd", "if=/dev/urandom", "bs=1M", "count=320", "status=none", NULL};
+	_cleanup_free_ char *data = NULL;
+	int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	bool made = fd >= 0 && host_run(dd, &data, &err) == 0 &&
+		    write(fd, data, 320 * MIB) == (ssize_t)(320 * MIB);
+	if (fd >= 0)
+		close(fd);
+	check(made, "a 320 MiB image of random bytes: %s", made ? "made" : err.msg);
+	struct storage_vol v = vol("lab-f-scsi0/disk.raw", "lab/f/scsi0", 0);
+	v.import_from = big;
+	v.full_clone = true;
+	int rc = storage_create(&v, &err);
+	_cleanup_free_ char *sub = xasprintf("%s/lab-f-scsi0", top);
+	check(rc < 0 && strstr(err.msg, "No space left"),
+	      "a full copy that does not fit: the write fails (%s)", err.msg);
+	check(!exists(sub) && count_bases("lab", NULL, 0) == 0,
+	      "... nothing is left: no volume, no temporary subvolume");
+	v.full_clone = false;
+	rc = storage_create(&v, &err);
+	check(rc < 0 && strstr(err.msg, "base volume") && !exists(sub) &&
+		  count_bases("lab", NULL, 0) == 0,
+	      "a linked clone whose base does not fit: no base, no clone (%s)", err.msg);
+	unlink(big);
+	storage_vol_clear(&v);
+}
+
 static void test_check(const char *other)
 {
 	struct lv_error err = {0};
@@ -351,6 +384,7 @@ int main(int argc, char **argv)
 	test_clones(work);
 	test_folder();
 	test_temps();
+	test_full(work);
 	test_check(argv[2]);
 	/* nothing of the tests' is left on the file system */
 	DIR *d = opendir(top);
