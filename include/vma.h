@@ -19,10 +19,10 @@
 
 #include "lv.h"
 
-#define VMA_BLOCK_SIZE     4096
-#define VMA_CLUSTER_SIZE   65536
-#define VMA_MAX_DEVICES    255 /* dev_id 1..255; 0 is unused */
-#define VMA_MAX_CONFIGS    256
+#define VMA_BLOCK_SIZE   4096
+#define VMA_CLUSTER_SIZE 65536
+#define VMA_MAX_DEVICES  255 /* dev_id 1..255; 0 is unused */
+#define VMA_MAX_CONFIGS  256
 
 struct vma_config {
 	char *name; /* "qemu-server.conf", "qemu-server.fw" */
@@ -58,7 +58,8 @@ typedef int (*vma_write_fn)(void *opaque, const struct vma_device *dev, uint64_t
 struct vma_reader;
 
 /* Reads and checks the header (magic, version, MD5, sizes, blob offsets, names
- * unique, at least one device). what names the archive in errors
+ * unique). No device is fine: Proxmox writes such archives for a VM without
+ * disks (the header and one empty extent). what names the archive in errors
  * ("ARCHIVE: offset N: what is wrong"). */
 int vma_reader_open(vma_read_fn rd, void *opaque, const char *what, struct vma_reader **ret,
 		    struct lv_error *err);
@@ -86,8 +87,8 @@ struct vma_writer *vma_writer_new(const unsigned char uuid[16], int64_t ctime);
 int vma_writer_add_config(struct vma_writer *w, const char *name, const void *data, size_t len,
 			  struct lv_error *err);
 /* Devices get ids 1, 2, ... in the order added. */
-int vma_writer_add_device(struct vma_writer *w, const char *name, uint64_t size,
-			  unsigned *ret_id, struct lv_error *err);
+int vma_writer_add_device(struct vma_writer *w, const char *name, uint64_t size, unsigned *ret_id,
+			  struct lv_error *err);
 /* Writes the header; no config or device may be added after. */
 int vma_writer_begin(struct vma_writer *w, vma_out_fn out, void *opaque, struct lv_error *err);
 /* One cluster of a device: data holds VMA_CLUSTER_SIZE bytes (fewer for the last
