@@ -17,7 +17,8 @@ const char *zs_suffix(enum zs_compress c); /* "", ".zst", ".gz", ".lzo" */
 
 /* ---- reading: the codec comes from the file's first bytes, not its name ---- */
 struct zs_in;
-/* what names the stream in errors. */
+/* what names the stream in errors. The fd is the stream's from then on, also
+ * when opening fails. */
 int zs_in_open_fd(int fd, const char *what, struct zs_in **ret, struct lv_error *err);
 int zs_in_open(const char *path, struct zs_in **ret, struct lv_error *err);
 enum zs_compress zs_in_type(const struct zs_in *s);
@@ -33,8 +34,7 @@ void zs_in_close(struct zs_in *s); /* closes the fd it opened or was given */
 /* ---- writing ---- */
 struct zs_out;
 /* Writes to fd (not closed by zs_out_*). threads > 1: zstd's workers. */
-int zs_out_open(int fd, enum zs_compress c, int threads, struct zs_out **ret,
-		struct lv_error *err);
+int zs_out_open(int fd, enum zs_compress c, int threads, struct zs_out **ret, struct lv_error *err);
 int zs_out_write(struct zs_out *s, const void *buf, size_t len, struct lv_error *err);
 /* Ends the stream (the codec's last frame, lzop's end marker) and flushes it. */
 int zs_out_finish(struct zs_out *s, struct lv_error *err);
