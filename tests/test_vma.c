@@ -403,6 +403,11 @@ static void test_errors(void)
 	check_error(&b, "T: offset 2044: config name '../x.confer.conf' is not a file name",
 		    "config name with a slash");
 	small(&b);
+	b.p[HEADER_FIXED + 1 + 2 + 19 + 14 + 2 + 5] = '\n'; /* in "drive-scsi0" */
+	set_md5(b.p, h, 32);
+	check_error(&b, "T: offset 4128: device 1: name not printable",
+		    "device name with a newline");
+	small(&b);
 	be64(b.p + 4096 + 32 + 8, 0);
 	set_md5(b.p, h, 32);
 	check_error(&b, "T: offset 4136: device drive-scsi0: bad size 0", "device of size 0");

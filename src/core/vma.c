@@ -246,6 +246,8 @@ static int read_configs(struct vma_reader *r, struct lv_error *err)
 		if (get_string(r, name_at, &c->name, err) < 0 ||
 		    get_blob(r, data_at, &data, &c->len, err) < 0)
 			return -1;
+		if (!is_plain_name(c->name))
+			return rfail(r, err, name_at, "config %" PRIu32 ": name not printable", i);
 		if (!is_config_name(c->name))
 			return rfail(r, err, name_at, "config name '%s' is not a file name",
 				     c->name);
@@ -267,7 +269,7 @@ static int read_devices(struct vma_reader *r, struct lv_error *err)
 		if (get_string(r, at, &d->name, err) < 0)
 			return -1;
 		if (!is_plain_name(d->name))
-			return rfail(r, err, at, "device %u: bad name '%s'", id, d->name);
+			return rfail(r, err, at, "device %u: name not printable", id);
 		if (size == 0 || size > DEVICE_SIZE_MAX)
 			return rfail(r, err, at + 8, "device %s: bad size %" PRIu64, d->name, size);
 		for (size_t i = 0; i < r->hdr.n_devices; i++)
