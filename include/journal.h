@@ -15,6 +15,9 @@ enum journal_kind {
 	JOURNAL_DOMAIN,  /* name: the domain (defined); uuid when the layout sets one */
 	JOURNAL_START,   /* name: the domain (started) */
 	JOURNAL_DIR,     /* name: a storage directory the run makes (absolute path) */
+	/* name: a guest's config file that `restore` writes as temp and renames last: once
+	 * it has its name the run is complete, whatever else its journal says */
+	JOURNAL_FILE,
 };
 
 struct journal_entry {

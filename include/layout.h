@@ -328,6 +328,11 @@ struct lab {
 /* Reads and validates the lab in dir. On failure returns -1, with every
  * problem found in diags as "file:line: message"; *ret_lab is untouched. */
 int lab_load(const char *dir, struct lab **ret_lab, struct lv_diag *diags);
+/* lab_load with one more guest file that is not in the folder yet: text, read as the
+ * lab's file fname ("qemu-server/100.conf") would be, its messages naming where.
+ * How `restore` checks a guest before it lands. */
+int lab_load_with(const char *dir, const char *fname, const char *text, const char *where,
+		  struct lab **ret_lab, struct lv_diag *diags);
 void lab_free(struct lab *lab);
 static inline void lab_freep(struct lab **lab)
 {

@@ -72,6 +72,19 @@ int virt_domain_poweroff(struct virt *v, const char *name, struct lv_error *err)
 int virt_domains_wait_off(struct virt *v, char **names, size_t n, int timeout_ms, bool *ret_off,
 			  struct lv_error *err);
 
+/* Internal snapshots (qcow2) of a domain (snapshot.c). create: memory too with
+ * memory, and always for a running domain (libvirt takes no disk-only internal
+ * snapshot of a running QEMU); fails naming a writable disk that is not qcow2.
+ * revert: running, the state the snapshot holds (its memory); else the disks as they
+ * were and the domain off. */
+int virt_snapshot_create(struct virt *v, const char *dom, const char *name, const char *desc,
+			 bool memory, struct lv_error *err);
+int virt_snapshot_revert(struct virt *v, const char *dom, const char *name, bool running,
+			 struct lv_error *err);
+int virt_snapshot_delete(struct virt *v, const char *dom, const char *name, struct lv_error *err);
+/* 1 when the domain has that snapshot, else 0. */
+int virt_snapshot_exists(struct virt *v, const char *dom, const char *name);
+
 int virt_network_create(struct virt *v, const char *xml, struct lv_error *err);
 int virt_network_start(struct virt *v, const char *name, struct lv_error *err);
 int virt_network_remove(struct virt *v, const char *name, struct lv_error *err);

@@ -45,18 +45,24 @@ expect 2 "usage: labvirt [-L LABDIR] [-c URI] COMMAND [ARGS]
 Brings up a Proxmox-style lab of libvirt guests from layout files.
 
 Commands:
-  up        [--wait [--timeout SECONDS]] [GUEST...]
-  plan      [GUEST...]
-  status    [--json] [GUEST...]
-  console   GUEST
-  down      [--timeout SECONDS] [GUEST...]
-  destroy   [--yes] [GUEST...]
-  xml       GUEST
-  validate  
-  ip        GUEST
-  view      [--full-screen] [--kiosk] [--rdp [--user NAME]] GUEST
-  kiosk     [--print] [--output FILE] [--rdp [--user NAME]] GUEST
-  fetch     [--all] [GUEST...]
+  up           [--wait [--timeout SECONDS]] [GUEST...]
+  plan         [GUEST...]
+  status       [--json] [GUEST...]
+  console      GUEST
+  down         [--timeout SECONDS] [GUEST...]
+  destroy      [--yes] [GUEST...]
+  xml          GUEST
+  validate     
+  ip           GUEST
+  view         [--full-screen] [--kiosk] [--rdp [--user NAME]] GUEST
+  kiosk        [--print] [--output FILE] [--rdp [--user NAME]] GUEST
+  snapshot     [--vmstate] [--description TEXT] GUEST NAME
+  rollback     [--start] GUEST NAME
+  delsnapshot  GUEST NAME
+  listsnapshot [--json] GUEST
+  backup       [--dir DIR] [--compress zstd|gzip|lzo|0] GUEST...
+  restore      ARCHIVE [VMID] [--as NAME] [--storage ID] [--unique]
+  fetch        [--all] [GUEST...]
 
 Options:
   -L, --lab DIR      the lab folder (default: domains)
@@ -74,7 +80,8 @@ expect_out "--version prints the version" "labvirt [0-9]*.[0-9]*.[0-9]*"
 expect 2 "labvirt: unknown command 'frobnicate' (see labvirt --help)" "unknown command" frobnicate
 expect 2 "labvirt: unknown option '--bogus'" "unknown global option" --bogus up
 expect 2 "labvirt: -L needs a value" "missing option value" -L
-for verb in up plan status console down destroy xml validate ip view kiosk fetch; do
+for verb in up plan status console down destroy xml validate ip view kiosk fetch snapshot \
+	rollback delsnapshot listsnapshot backup restore; do
 	expect 0 "" "$verb --help" "$verb" --help
 	expect_out "$verb --help shows its usage" "usage: labvirt $verb*"
 done
@@ -86,6 +93,16 @@ expect 2 "labvirt: view: --user goes with --rdp" "view --user without --rdp" \
 expect 2 "labvirt: kiosk: name one guest" "kiosk without a guest" -L "$TESTS/lifecycle/lab" kiosk
 expect 2 "labvirt: down: --timeout 'soon' is not 0..86400 seconds" "bad --timeout" \
 	-L "$TESTS/lifecycle/lab" down --timeout soon
+expect 2 "labvirt: usage: labvirt snapshot GUEST NAME (see labvirt snapshot --help)" \
+	"snapshot without its name" -L "$TESTS/lifecycle/lab" snapshot a
+expect 2 "labvirt: backup: --compress 'xz': one of zstd, gzip, lzo, 0" "backup --compress xz" \
+	-L "$TESTS/lifecycle/lab" backup --compress xz a
+expect 2 "labvirt: backup: --mode snapshot is not supported yet: only stop (the guest must be off)" \
+	"backup --mode snapshot" -L "$TESTS/lifecycle/lab" backup --mode snapshot a
+expect 2 "labvirt: restore: /nonexistent/x.vma is not named as vzdump names archives: give the VMID" \
+	"restore of a file not named as vzdump names them" -L "$TESTS/lifecycle/lab" restore /nonexistent/x.vma
+expect 2 "labvirt: restore: 'abc' is not a VMID (100 or more)" "restore with a bad VMID" \
+	-L "$TESTS/lifecycle/lab" restore /nonexistent/x.vma abc
 expect 2 "labvirt: validate takes no arguments" "validate with an argument" \
 	-L "$TESTS/lifecycle/lab" validate extra
 expect 0 "" "validate a good lab" -L "$TESTS/lifecycle/lab" validate
@@ -130,7 +147,8 @@ expect 2 "labvirt: kiosk: name one guest" "kiosk GUEST -- --print: after --, no 
 	-L "$T/desk" kiosk xubuntu -- --print
 expect 2 "labvirt: no guest '--print' in lab 'desk'" "xml -- --print: a guest called --print" \
 	-L "$T/desk" xml -- --print
-for verb in up plan status console down destroy xml validate ip view kiosk fetch; do
+for verb in up plan status console down destroy xml validate ip view kiosk fetch snapshot \
+	rollback delsnapshot listsnapshot backup restore; do
 	expect 2 "labvirt: $verb: unknown option '--bogus'" "$verb GUEST --bogus: an option after the guest" \
 		-L "$T/desk" -c test:///default "$verb" xubuntu --bogus
 done

@@ -94,5 +94,11 @@ int cmd_fetch(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_ip(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_view(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_kiosk(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_backup(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_snapshot(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_rollback(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_delsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_listsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_restore(struct ctx *c, int argc, char **argv, struct lv_error *err);
 
 #endif

@@ -44,6 +44,24 @@ static const struct verb verbs[] = {
      "An existing file is kept as FILE.labvirt-backup. --print only shows the file.\n"
      "Needs the Debian packages xinit, xserver-xorg, twm and virt-viewer\n"
      "(freerdp2-x11 with --rdp); it checks them and installs nothing."},
+    {"snapshot", cmd_snapshot, "[--vmstate] [--description TEXT] GUEST NAME",
+     "Take snapshot NAME of the guest's qcow2 disks (and, --vmstate, of its running\n"
+     "state), kept as a [NAME] section of its config, as Proxmox does."},
+    {"rollback", cmd_rollback, "[--start] GUEST NAME",
+     "Return the guest to snapshot NAME: its disks and config; running as it was if\n"
+     "the snapshot kept the running state, else off (--start: then started)."},
+    {"delsnapshot", cmd_delsnapshot, "GUEST NAME", "Delete snapshot NAME of the guest."},
+    {"listsnapshot", cmd_listsnapshot, "[--json] GUEST",
+     "The guest's snapshots as a tree, \"current\" where it stands."},
+    {"backup", cmd_backup, "[--dir DIR] [--compress zstd|gzip|lzo|0] GUEST...",
+     "Back up each VM (stopped) as vzdump does: DIR/vzdump-qemu-VMID-DATE.vma.zst\n"
+     "with its .log and .notes (DIR: the first dir storage's dump/). Zero clusters\n"
+     "are not stored."},
+    {"restore", cmd_restore, "ARCHIVE [VMID] [--as NAME] [--storage ID] [--unique]",
+     "Restore a VM's vzdump archive (vzdump-qemu-VMID-*.vma[.zst|.gz|.lzo]) as a new\n"
+     "guest: its config in qemu-server/VMID.conf (VMID: the archive's unless given),\n"
+     "each disk a new volume on its storage or on --storage ID. --as NAME renames it;\n"
+     "--unique gives it new MAC addresses and SMBIOS UUID. Overwrites nothing."},
     {"fetch", cmd_fetch, "[--all] [GUEST...]",
      "Download and check the catalogue images the guests use (all with --all), ahead\n"
      "of `up`. An image already there is checked once, then kept read-only."},
@@ -56,7 +74,7 @@ static void usage(FILE *f)
 		   "Brings up a Proxmox-style lab of libvirt guests from layout files.\n\n"
 		   "Commands:\n");
 	for (const struct verb *v = verbs; v->name; v++)
-		fprintf(f, "  %-9s %s\n", v->name, v->args);
+		fprintf(f, "  %-12s %s\n", v->name, v->args);
 	fprintf(f, "\nOptions:\n"
 		   "  -L, --lab DIR      the lab folder (default: domains)\n"
 		   "  -c, --connect URI  libvirt URI (default: LABVIRT_URI, the lab's uri,\n"

@@ -21,6 +21,7 @@
 static const char *const kind_names[] = {
     [JOURNAL_NETWORK] = "network", [JOURNAL_BRIDGE] = "bridge", [JOURNAL_VOLUME] = "volume",
     [JOURNAL_DOMAIN] = "domain",   [JOURNAL_START] = "start",   [JOURNAL_DIR] = "directory",
+    [JOURNAL_FILE] = "file",
 };
 
 const char *journal_kind_name(enum journal_kind k)
@@ -170,7 +171,9 @@ static int parse_entry(char **f, size_t n, struct journal *j, const char *where,
 		k++;
 	if (n != N_FIELDS || k == ARRAY_SIZE(kind_names) || !*f[4] ||
 	    !(streq(f[2], "prepare") || streq(f[2], "-")) ||
-	    (k == JOURNAL_DIR && (f[4][0] != '/' || streq(f[2], "prepare"))))
+	    ((k == JOURNAL_DIR || k == JOURNAL_FILE) &&
+	     (f[4][0] != '/' || streq(f[2], "prepare"))) ||
+	    (k == JOURNAL_FILE && f[7][0] != '/'))
 		return lv_fail(err, LV_EXIT_FAIL, "%s:%d: not a journal entry", where, line);
 	e.done = streq(f[0], "done");
 	e.kind = (enum journal_kind)k;

@@ -233,6 +233,12 @@ static int recover_begun(struct engine *c, const struct journal_entry *e, struct
 	case JOURNAL_DOMAIN:
 	case JOURNAL_DIR: /* last, done or not: intent_recover_dirs */
 		return 0;
+	case JOURNAL_FILE:
+		if (unlink(e->temp) == 0)
+			fprintf(c->out, "recover: removed temporary file %s\n", e->temp);
+		else if (errno != ENOENT)
+			return lv_fail_errno(err, errno, "cannot remove '%s'", e->temp);
+		return 0;
 	}
 	return 0;
 }
@@ -319,6 +325,20 @@ int intent_pending(struct engine *c, int *ret_pid, size_t *ret_open, struct lv_e
 	return rc;
 }
 
+/* A restore killed after its config took its name (the rename is its last step) and
+ * before the journal said so: complete. */
+static bool file_landed(const struct journal *j)
+{
+	struct stat st;
+	for (size_t i = 0; i < j->n; i++) {
+		const struct journal_entry *e = &j->entries[i];
+		if (e->kind == JOURNAL_FILE && !e->done && lstat(e->name, &st) == 0 &&
+		    lstat(e->temp, &st) < 0 && errno == ENOENT)
+			return true;
+	}
+	return false;
+}
+
 int intent_recover(struct engine *c, bool everything, struct journal *ret_left,
 		   struct lv_error *err)
 {
@@ -327,9 +347,12 @@ int intent_recover(struct engine *c, bool everything, struct journal *ret_left,
 	if (rc <= 0)
 		return rc;
 	size_t open = open_steps(&j);
+	bool landed = file_landed(&j);
 	fprintf(c->out, "recover: run %d of lab %s was interrupted (%zu step%s not finished)\n",
 		j.pid, j.lab, open, open == 1 ? "" : "s");
-	for (size_t i = 0; i < j.n; i++)
+	if (landed)
+		fprintf(c->out, "recover: its guest config had landed: the run was complete\n");
+	for (size_t i = 0; i < j.n && !landed; i++)
 		if (!j.entries[i].done && recover_begun(c, &j.entries[i], err) < 0)
 			return lv_prefix(err, "recover: %s", j.entries[i].step);
 	for (size_t pass = 0; everything && pass < 2; pass++)

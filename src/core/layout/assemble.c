@@ -336,7 +336,14 @@ void read_guest(struct parser *p, const char *fname)
 		return;
 	}
 	p->file = path;
-	_cleanup_free_ char *buf = read_layout_file(p, &len);
+	_cleanup_free_ char *buf = NULL;
+	if (p->staged_name && streq(fname, p->staged_name)) {
+		p->file = p->staged_where;
+		len = strlen(p->staged_text);
+		buf = xstrdup(p->staged_text);
+	} else {
+		buf = read_layout_file(p, &len);
+	}
 	if (buf) {
 		enum lab_kind kind = startswith(fname, "lxc/") ? KIND_CT : KIND_VM;
 		struct lab_guest *g = guest_new(p, path, kind);

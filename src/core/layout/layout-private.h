@@ -38,6 +38,8 @@ struct parser {
 	bool have_cfg;            /* lab.cfg was read: storage and bridge names can be checked */
 	bool reading_storage_cfg; /* storage.cfg, read before lab.cfg, is being read */
 	struct guest_note *notes; /* beside lab->guests while reading */
+	/* lab_load_with: a guest file not on disk, read as the lab's file staged_name */
+	const char *staged_name, *staged_text, *staged_where;
 };
 
 /* Key and line of each key seen in a stanza or a guest file. */

@@ -263,15 +263,26 @@ static char *absolute(const char *dir)
 	return streq(dir, ".") ? steal_pointer(&cwd) : xasprintf("%s/%s", cwd, dir);
 }
 
-int lab_load(const char *dir, struct lab **ret_lab, struct lv_diag *diags)
+static int load(const char *dir, const char *staged_name, const char *staged_text,
+		const char *staged_where, struct lab **ret_lab, struct lv_diag *diags)
 {
 	size_t start = diags->n;
 	_cleanup_lab_ struct lab *lab = xcalloc(1, sizeof(*lab));
 	_cleanup_(names_free) struct names files = {0};
 	_cleanup_free_ char *abs_dir = absolute(dir);
-	struct parser p = {.dir = dir, .abs_dir = abs_dir, .lab = lab, .diags = diags};
+	struct parser p = {.dir = dir,
+			   .abs_dir = abs_dir,
+			   .lab = lab,
+			   .diags = diags,
+			   .staged_name = staged_name,
+			   .staged_text = staged_text,
+			   .staged_where = staged_where};
 	lab->dir = xstrdup(dir);
 	if (list_conf_files(&p, &files) == 0) {
+		if (staged_name) {
+			files.v = xrealloc(files.v, (files.n + 1) * sizeof(*files.v));
+			files.v[files.n++] = xstrdup(staged_name);
+		}
 		read_cfg(&p);
 		for (size_t i = 0; i < files.n; i++)
 			read_guest(&p, files.v[i]);
@@ -283,6 +294,17 @@ int lab_load(const char *dir, struct lab **ret_lab, struct lv_diag *diags)
 	sort_lab(lab);
 	*ret_lab = steal_pointer(&lab);
 	return 0;
+}
+
+int lab_load(const char *dir, struct lab **ret_lab, struct lv_diag *diags)
+{
+	return load(dir, NULL, NULL, NULL, ret_lab, diags);
+}
+
+int lab_load_with(const char *dir, const char *fname, const char *text, const char *where,
+		  struct lab **ret_lab, struct lv_diag *diags)
+{
+	return load(dir, fname, text, where, ret_lab, diags);
 }
 
 void lab_free(struct lab *lab)

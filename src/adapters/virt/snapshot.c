@@ -1,0 +1,140 @@
+/* snapshot.c - a domain's internal snapshots (qcow2) through libvirt: taken with
+ * libxml2-built <domainsnapshot> XML (each qcow2 disk internal, every other disk
+ * left out), reverted to and deleted. The guest config's [NAME] sections are the
+ * record the user sees (pvesnap.h); libvirt's snapshot is the state behind it. */
+#include <string.h>
+
+#include "virt-private.h"
+
+/* The <domainsnapshot> XML: the domain's qcow2 disks internal, the rest (raw
+ * volumes, CD-ROMs, the cloud-init drive) not snapshotted, memory as asked. Fails
+ * naming a writable disk that is not qcow2. */
+static int snapshot_xml(virDomainPtr dom, const char *name, const char *desc, bool memory,
+			char **ret, struct lv_error *err)
+{
+	_cleanup_free_ char *dxml = virDomainGetXMLDesc(dom, 0);
+	if (!dxml)
+		return virt_fail(err, "snapshot %s", name);
+	_cleanup_doc_ xmlDocPtr ddoc = parse_xml(dxml);
+	if (!ddoc)
+		return lv_fail(err, LV_EXIT_FAIL, "snapshot %s: the domain XML does not parse",
+			       name);
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "domainsnapshot");
+	xmlDocSetRootElement(doc, root);
+	xmlNewTextChild(root, NULL, BAD_CAST "name", BAD_CAST name);
+	if (desc)
+		xmlNewTextChild(root, NULL, BAD_CAST "description", BAD_CAST desc);
+	xmlNodePtr mem = xmlNewChild(root, NULL, BAD_CAST "memory", NULL);
+	xmlNewProp(mem, BAD_CAST "snapshot", BAD_CAST(memory ? "internal" : "no"));
+	xmlNodePtr disks = xmlNewChild(root, NULL, BAD_CAST "disks", NULL);
+	int rc = 0;
+	xmlNodePtr devices = child(xmlDocGetRootElement(ddoc), "devices");
+	for (xmlNodePtr d = child(devices, "disk"); d && rc == 0; d = next_named(d, "disk")) {
+		char target[64], type[32], device[32], src[4096];
+		attr(child(d, "target"), "dev", target, sizeof(target));
+		attr(child(d, "driver"), "type", type, sizeof(type));
+		attr(d, "device", device, sizeof(device));
+		attr(child(d, "source"), "file", src, sizeof(src));
+		if (!src[0])
+			attr(child(d, "source"), "dev", src, sizeof(src));
+		bool internal = streq(type, "qcow2") && streq(device, "disk");
+		if (!internal && streq(device, "disk") && !child(d, "readonly"))
+			rc = lv_fail(err, LV_EXIT_FAIL,
+				     "snapshot %s: disk %s (%s) is %s, not qcow2: only qcow2 "
+				     "volumes take snapshots here",
+				     name, target, src, type[0] ? type : "not a file");
+		xmlNodePtr x = xmlNewChild(disks, NULL, BAD_CAST "disk", NULL);
+		xmlNewProp(x, BAD_CAST "name", BAD_CAST target);
+		xmlNewProp(x, BAD_CAST "snapshot", BAD_CAST(internal ? "internal" : "no"));
+	}
+	xmlChar *out = NULL;
+	int len = 0;
+	if (rc == 0) {
+		xmlDocDumpMemory(doc, &out, &len);
+		*ret = xstrdup((const char *)out);
+		xmlFree(out);
+	}
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+int virt_snapshot_create(struct virt *v, const char *dom_name, const char *name, const char *desc,
+			 bool memory, struct lv_error *err)
+{
+	_cleanup_dom_ virDomainPtr dom = virt_lookup(v, dom_name);
+	if (!dom)
+		return virt_fail(err, "snapshot %s of %s", name, dom_name);
+	int active = virDomainIsActive(dom);
+	_cleanup_free_ char *xml = NULL;
+	/* A running domain's internal snapshot holds its memory too (libvirt takes no
+	 * disk-only internal snapshot of a running QEMU); without --vmstate it is used as
+	 * a disk snapshot only (virt_snapshot_revert). */
+	if (snapshot_xml(dom, name, desc, memory || active == 1, &xml, err) < 0)
+		return -1;
+	virDomainSnapshotPtr s = virDomainSnapshotCreateXML(dom, xml, 0);
+	if (!s)
+		return virt_fail(err, "snapshot %s of %s", name, dom_name);
+	virDomainSnapshotFree(s);
+	return 0;
+}
+
+/* Off, whether it was running or not; in embedded mode the event thread may mark it
+ * off before virDomainDestroy returns, which then says "not running". */
+static int power_off(virDomainPtr dom, const char *dom_name, struct lv_error *err)
+{
+	int state, reason;
+	if (virDomainIsActive(dom) != 1 || virDomainDestroy(dom) == 0)
+		return 0;
+	if (virDomainGetState(dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_SHUTOFF)
+		return 0;
+	return virt_fail(err, "rollback %s: power off", dom_name);
+}
+
+int virt_snapshot_revert(struct virt *v, const char *dom_name, const char *name, bool running,
+			 struct lv_error *err)
+{
+	_cleanup_dom_ virDomainPtr dom = virt_lookup(v, dom_name);
+	virDomainSnapshotPtr s = dom ? virDomainSnapshotLookupByName(dom, name, 0) : NULL;
+	if (!s)
+		return virt_fail(err, "rollback %s to %s", dom_name, name);
+	int rc = 0;
+	if (running) {
+		if (virDomainRevertToSnapshot(s, VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING) < 0)
+			rc = virt_fail(err, "rollback %s to %s", dom_name, name);
+	} else {
+		/* The disks as they were, the guest off: a snapshot that holds memory is
+		 * reverted paused and powered off, which leaves its disks at that point. */
+		rc = power_off(dom, dom_name, err);
+		if (rc == 0 && virDomainRevertToSnapshot(s, VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED) < 0)
+			rc = virt_fail(err, "rollback %s to %s", dom_name, name);
+		if (rc == 0)
+			rc = power_off(dom, dom_name, err);
+	}
+	virDomainSnapshotFree(s);
+	return rc;
+}
+
+int virt_snapshot_delete(struct virt *v, const char *dom_name, const char *name,
+			 struct lv_error *err)
+{
+	_cleanup_dom_ virDomainPtr dom = virt_lookup(v, dom_name);
+	virDomainSnapshotPtr s = dom ? virDomainSnapshotLookupByName(dom, name, 0) : NULL;
+	if (!s)
+		return virt_fail(err, "delsnapshot %s of %s", name, dom_name);
+	int rc = virDomainSnapshotDelete(s, 0) < 0
+		     ? virt_fail(err, "delsnapshot %s of %s", name, dom_name)
+		     : 0;
+	virDomainSnapshotFree(s);
+	return rc;
+}
+
+int virt_snapshot_exists(struct virt *v, const char *dom_name, const char *name)
+{
+	_cleanup_dom_ virDomainPtr dom = virt_lookup(v, dom_name);
+	virDomainSnapshotPtr s = dom ? virDomainSnapshotLookupByName(dom, name, 0) : NULL;
+	if (!s)
+		return 0;
+	virDomainSnapshotFree(s);
+	return 1;
+}

@@ -1,0 +1,563 @@
+/* restore.c - `labvirt restore ARCHIVE [VMID] [--as NAME] [--storage ID] [--unique]`:
+ * a VM's vzdump archive (.vma, .vma.zst, .vma.gz, .vma.lzo), from a Proxmox host or
+ * from `labvirt backup`, becomes a guest of the lab, as qmrestore makes it: its config
+ * in qemu-server/VMID.conf with each backed-up drive on a new volume, and each volume
+ * filled with the archive's bytes through QEMU's block layer (volio.h).
+ *
+ * Nothing is overwritten: the VMID, the name and every volume must be free. The
+ * volumes are journalled as made and not done, and the config lands last, by
+ * rename: a failure removes what the run made, a killed run is recovered by the
+ * next `up`, `destroy` or `restore`, and a guest exists only once whole. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "intent.h"
+#include "storage.h"
+#include "vma.h"
+#include "volio.h"
+#include "vzdump.h"
+#include "zstream.h"
+
+struct rdisk {
+	const struct vma_device *dev;
+	const struct vzdump_map *map;
+	char *volid;
+	struct storage_vol v;
+	struct volio *io;
+	bool zeroed; /* a new volume reads as zeros: zero runs need no write */
+	bool made;
+	size_t entry;
+};
+
+struct restore {
+	struct ctx *c;
+	const char *archive;
+	struct zs_in *in;
+	struct vma_reader *r;
+	struct rdisk *disks;
+	size_t n;
+	struct vzdump_map *maps_keep;
+	char *dirs[16]; /* storage folders this run made, outermost first */
+	size_t dir_ids[16], n_dirs;
+	uint64_t total, done; /* data bytes, for progress */
+	bool progress;
+	time_t last;
+	char mac[18], uuid[37];
+};
+
+static ssize_t archive_read(void *opaque, void *buf, size_t len, struct lv_error *err)
+{
+	return zs_in_read(opaque, buf, len, err);
+}
+
+static const char *new_mac(void *opaque)
+{
+	struct restore *r = opaque;
+	unsigned char b[3];
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		abort();
+	/* Proxmox's default mac_prefix BC:24:11 */
+	snprintf(r->mac, sizeof(r->mac), "BC:24:11:%02X:%02X:%02X", b[0], b[1], b[2]);
+	return r->mac;
+}
+
+static const char *new_uuid(void *opaque)
+{
+	struct restore *r = opaque;
+	unsigned char b[16];
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		abort();
+	b[6] = (b[6] & 0x0f) | 0x40, b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(r->uuid, sizeof(r->uuid),
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+	return r->uuid;
+}
+
+static const struct vma_device *find_device(const struct vma_header *h, const char *name)
+{
+	for (size_t i = 0; i < h->n_devices; i++)
+		if (streq(h->devices[i].name, name))
+			return &h->devices[i];
+	return NULL;
+}
+
+static bool vmid_taken(const struct lab *lab, int vmid)
+{
+	static const char *const where[] = {"qemu-server/", "lxc/", ""};
+	struct stat st;
+	for (size_t i = 0; i < lab->n_guests; i++)
+		if (lab->guests[i].vmid == vmid)
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(where); i++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s%d.conf", lab->dir, where[i], vmid);
+		if (lstat(path, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Proxmox's volume name for drive n of vmid on s, in format fmt (file storages). */
+static char *volid_for(const struct lab_storage *s, int vmid, int n, const char *fmt)
+{
+	if (lab_storage_files(s))
+		return xasprintf("%s:%d/vm-%d-disk-%d.%s", s->id, vmid, vmid, n, fmt);
+	return xasprintf("%s:vm-%d-disk-%d", s->id, vmid, n);
+}
+
+/* The volume name each mapped drive gets: the first free disk number of vmid on its
+ * storage (the lab's guests' volumes and what the storage already has). */
+static int pick_volids(struct restore *rs, const char *storage_opt, int vmid, struct lv_error *err)
+{
+	struct lab *lab = rs->c->lab;
+	int next = 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct rdisk *d = &rs->disks[i];
+		const char *id = storage_opt ? storage_opt : d->map->storage;
+		const struct lab_storage *s = lab_find_storage(lab, id);
+		if (!*id)
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s: drive %s names no storage: give --storage ID",
+				       rs->archive, d->map->virtdev);
+		if (!s)
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s: drive %s was on storage '%s', which the lab does not "
+				       "have: give --storage ID",
+				       rs->archive, d->map->virtdev, id);
+		if (startswith(d->map->virtdev, "efidisk") || startswith(d->map->virtdev, "tpm"))
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s: drive %s: restoring efidisk0 and tpmstate0 is not "
+				       "supported yet",
+				       rs->archive, d->map->virtdev);
+		const char *fmt = streq(d->map->format, "qcow2") ? "qcow2" : "raw";
+		for (;; next++) {
+			_cleanup_free_ char *volid = volid_for(s, vmid, next, fmt);
+			_cleanup_free_ char *path = NULL;
+			struct stat st;
+			/* the path the same naming gives on a file storage, or the LV/zvol */
+			if (lab_storage_files(s))
+				path = xasprintf("%s/images/%d/vm-%d-disk-%d.%s", s->path, vmid,
+						 vmid, next, fmt);
+			else if (s->type == STORAGE_ZFSPOOL)
+				path = xasprintf("/dev/zvol/%s/vm-%d-disk-%d", s->pool, vmid, next);
+			else
+				path = xasprintf("/dev/%s/vm-%d-disk-%d", s->vgname, vmid, next);
+			if (lstat(path, &st) < 0 && errno == ENOENT) {
+				d->volid = steal_pointer(&volid);
+				next++;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int write_cb(void *opaque, const struct vma_device *dev, uint64_t offset, const void *buf,
+		    size_t len, struct lv_error *err)
+{
+	struct restore *rs = opaque;
+	struct rdisk *d = NULL;
+	for (size_t i = 0; i < rs->n && !d; i++)
+		if (rs->disks[i].dev == dev)
+			d = &rs->disks[i];
+	if (!d) /* a device no drive maps (vmstate): read past */
+		return 0;
+	int rc = 0;
+	if (buf)
+		rc = volio_pwrite(d->io, buf, len, offset, err);
+	else if (!d->zeroed)
+		rc = volio_zero(d->io, len, offset, err);
+	if (rc < 0)
+		return lv_prefix(err, "%s", d->v.path);
+	rs->done += len;
+	time_t now = time(NULL);
+	if (rs->progress && now != rs->last) {
+		rs->last = now;
+		uint64_t t = zs_in_total(rs->in);
+		fprintf(rs->c->errout, "\rrestore: %3d%% (%.1f of %.1f GiB)",
+			t ? (int)(zs_in_consumed(rs->in) * 100 / t) : 0, rs->done / 1073741824.0,
+			rs->total / 1073741824.0);
+	}
+	return 0;
+}
+
+static int write_file(const char *path, const char *text, struct lv_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	size_t len = strlen(text);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+		return lv_fail_errno(err, errno, "cannot write '%s'", path);
+	return 0;
+}
+
+/* Everything the run made goes; the journal says so. */
+static void undo(struct restore *rs, struct intent *in, const char *temp)
+{
+	for (size_t i = rs->n; i-- > 0;) {
+		struct rdisk *d = &rs->disks[i];
+		struct lv_error e = {0};
+		volio_free(d->io);
+		d->io = NULL;
+		if (!d->made)
+			continue;
+		if (storage_remove(&d->v, &e) < 0)
+			fprintf(rs->c->errout, "labvirt: cannot remove '%s': %s\n", d->v.path,
+				e.msg);
+		else {
+			fprintf(rs->c->errout, "undone: volume %s\n", d->v.path);
+			intent_undone(in, d->entry);
+		}
+	}
+	if (temp)
+		unlink(temp);
+	for (size_t i = rs->n_dirs; i-- > 0;)
+		if (rmdir(rs->dirs[i]) == 0) {
+			fprintf(rs->c->errout, "undone: directory %s\n", rs->dirs[i]);
+			intent_undone(in, rs->dir_ids[i]);
+		}
+}
+
+static int land(struct restore *rs, struct intent *in, const char *final, const char *text,
+		struct lv_error *err)
+{
+	_cleanup_free_ char *temp = xasprintf("%s.restore-%d", final, (int)getpid());
+	size_t id;
+	struct journal_entry e = {
+	    .kind = JOURNAL_FILE, .step = "restore config", .name = (char *) final, .temp = temp};
+	if (intent_begin(in, &e, &id, err) < 0)
+		return -1;
+	if (write_file(temp, text, err) < 0 || rename(temp, final) < 0) {
+		int e2 = errno;
+		unlink(temp);
+		intent_undone(in, id);
+		return err->msg[0] ? -1 : lv_fail_errno(err, e2, "cannot rename to '%s'", final);
+	}
+	/* landed: the run is complete */
+	for (size_t i = 0; i < rs->n; i++)
+		intent_done(in, rs->disks[i].entry, NULL);
+	intent_done(in, id, NULL);
+	return 0;
+}
+
+/* The folders a file storage's volume at path needs below the storage's own (images/,
+ * images/VMID/), made as the dir backend would and journalled, so that an undo or a
+ * later recovery removes them again when empty. */
+static int make_dirs(struct restore *rs, struct intent *in, const struct lab_storage *s,
+		     const char *path, struct lv_error *err)
+{
+	if (!lab_storage_files(s))
+		return 0;
+	_cleanup_free_ char *entry = storage_vol_entry(s, path);
+	size_t base = strlen(s->path);
+	for (char *p = entry + base + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		struct stat st;
+		if (stat(entry, &st) < 0 && errno == ENOENT) {
+			if (rs->n_dirs == ARRAY_SIZE(rs->dirs))
+				return lv_fail(err, LV_EXIT_FAIL, "too many folders to make");
+			_cleanup_free_ char *step = xasprintf("create directory %s", entry);
+			struct journal_entry e = {.kind = JOURNAL_DIR, .step = step, .name = entry};
+			size_t id;
+			if (intent_begin(in, &e, &id, err) < 0)
+				return -1;
+			if (mkdir(entry, 0711) < 0) {
+				intent_undone(in, id);
+				return lv_fail_errno(err, errno,
+						     "cannot create storage directory '%s'", entry);
+			}
+			intent_done(in, id, NULL);
+			rs->dir_ids[rs->n_dirs] = id;
+			rs->dirs[rs->n_dirs++] = xstrdup(entry);
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+static int make_volumes(struct restore *rs, struct intent *in, struct lv_error *err)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct rdisk *d = &rs->disks[i];
+		if (make_dirs(rs, in, d->v.storage, d->v.path, err) < 0)
+			return -1;
+		_cleanup_free_ char *step = xasprintf("restore volume %s", d->map->virtdev);
+		struct journal_entry e = {.kind = JOURNAL_VOLUME,
+					  .step = step,
+					  .name = d->v.path,
+					  .owner = d->v.owner,
+					  .storage = d->v.storage->id};
+		if (intent_begin(in, &e, &d->entry, err) < 0)
+			return -1;
+		if (storage_create(&d->v, err) < 0) {
+			intent_undone(in, d->entry);
+			return lv_prefix(err, "%s", d->map->virtdev);
+		}
+		d->made = true;
+		size_t n = strlen(d->v.path);
+		const char *fmt = n > 6 && streq(d->v.path + n - 6, ".qcow2") ? "qcow2" : "raw";
+		if (volio_open(d->v.path, fmt, true, &d->io, err) < 0)
+			return -1;
+		d->zeroed = d->v.storage->type != STORAGE_LVM;
+		rs->total += d->dev->size;
+	}
+	return 0;
+}
+
+static int prepare(struct restore *rs, const char *storage_opt, const char *as, bool unique,
+		   int vmid, struct lab **ret_lab, char **ret_text, struct lv_error *err)
+{
+	const struct vma_header *h = vma_reader_header(rs->r);
+	const struct vma_config *conf = vma_reader_config(rs->r, "qemu-server.conf");
+	if (!conf)
+		return lv_fail(err, LV_EXIT_USAGE, "%s: no qemu-server.conf in the archive",
+			       rs->archive);
+	if (memchr(conf->data, '\0', conf->len))
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "%s: qemu-server.conf contains a NUL byte (not a text file)",
+			       rs->archive);
+	_cleanup_free_ char *text = xstrndup((const char *)conf->data, conf->len);
+	_cleanup_free_ char *where = xasprintf("%s/qemu-server.conf", rs->archive);
+	_cleanup_free_ struct vzdump_map *maps = NULL;
+	size_t n_maps = 0;
+	if (vzdump_maps(text, where, &maps, &n_maps, err) < 0)
+		return -1;
+	rs->disks = xcalloc(n_maps ? n_maps : 1, sizeof(*rs->disks));
+	for (size_t i = 0; i < n_maps; i++) {
+		const struct vma_device *dev = find_device(h, maps[i].devname);
+		if (!dev)
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s: drive %s: the archive has no device %s", where,
+				       maps[i].virtdev, maps[i].devname);
+		rs->disks[rs->n++] = (struct rdisk){.dev = dev, .map = &maps[i]};
+	}
+	if (pick_volids(rs, storage_opt, vmid, err) < 0)
+		return -1;
+	_cleanup_free_ char **volids = xcalloc(rs->n + 1, sizeof(*volids));
+	for (size_t i = 0; i < rs->n; i++)
+		volids[i] = rs->disks[i].volid;
+	char genid[37];
+	snprintf(genid, sizeof(genid), "%s", new_uuid(rs));
+	struct vzdump_restore spec = {.maps = maps,
+				      .n_maps = n_maps,
+				      .volids = volids,
+				      .name = as,
+				      .new_vmgenid = genid,
+				      .unique = unique,
+				      .new_mac = new_mac,
+				      .new_uuid = new_uuid,
+				      .opaque = rs};
+	_cleanup_free_ char *out = vzdump_restore_config(text, &spec);
+	_cleanup_free_ char *fname = xasprintf("qemu-server/%d.conf", vmid);
+	struct lv_diag diags = {0};
+	struct lab *lab = NULL;
+	if (lab_load_with(rs->c->lab_dir, fname, out, where, &lab, &diags) < 0) {
+		for (size_t i = 0; i < diags.n; i++)
+			fprintf(rs->c->errout, "%s\n", diags.lines[i]);
+		lv_diag_free(&diags);
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "restore: the archive's config does not fit the lab (above)%s",
+			       unique ? "" : "; --unique gives it new MAC addresses and UUID");
+	}
+	lv_diag_free(&diags);
+	const struct lab_guest *g = NULL;
+	for (size_t i = 0; i < lab->n_guests; i++)
+		if (lab->guests[i].vmid == vmid && lab->guests[i].kind == KIND_VM)
+			g = &lab->guests[i];
+	for (size_t i = 0; g && i < rs->n; i++) {
+		struct rdisk *d = &rs->disks[i];
+		const struct lab_disk *k = NULL;
+		for (size_t j = 0; j < g->n_disks; j++)
+			if (streq(g->disks[j].key, d->map->virtdev))
+				k = &g->disks[j];
+		if (!k) {
+			lab_free(lab);
+			return lv_fail(err, LV_EXIT_FAIL, "%s: drive %s is not in the config",
+				       where, d->map->virtdev);
+		}
+		storage_vol_init(&d->v, lab, g, k);
+		d->v.size = d->dev->size;
+		d->v.import_from = NULL;
+	}
+	rs->maps_keep = steal_pointer(&maps);
+	*ret_lab = lab;
+	*ret_text = steal_pointer(&out);
+	return 0;
+}
+
+/* Each volume is free, and each storage can take its new ones. */
+static int check_volumes(struct restore *rs, struct lv_error *err)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		bool exists = false, foreign = false;
+		if (storage_query(&rs->disks[i].v, &exists, &foreign, err) < 0)
+			return -1;
+		if (exists)
+			return lv_fail(err, LV_EXIT_FAIL,
+				       "restore: volume '%s' exists: nothing is overwritten",
+				       rs->disks[i].v.path);
+	}
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct lab_storage *s = rs->disks[i].v.storage;
+		bool first = true;
+		for (size_t j = 0; j < i; j++)
+			first &= rs->disks[j].v.storage != s;
+		if (!first)
+			continue;
+		struct storage_vol *vols = xcalloc(rs->n, sizeof(*vols));
+		size_t n = 0;
+		for (size_t j = i; j < rs->n; j++)
+			if (rs->disks[j].v.storage == s)
+				vols[n++] = rs->disks[j].v;
+		_cleanup_free_ char *note = NULL;
+		int rc = storage_check(s, vols, n, &note, err);
+		free(vols);
+		if (note)
+			fprintf(rs->c->errout, "labvirt: %s\n", note);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void restore_free(struct restore *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		volio_free(rs->disks[i].io);
+		free(rs->disks[i].volid);
+		storage_vol_clear(&rs->disks[i].v);
+	}
+	free(rs->disks);
+	free(rs->maps_keep);
+	for (size_t i = 0; i < rs->n_dirs; i++)
+		free(rs->dirs[i]);
+	vma_reader_free(rs->r);
+	if (rs->in)
+		zs_in_close(rs->in);
+}
+
+static int parse_vmid(const char *s, int *ret)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || !*s || *end || v < 100 || v > 999999999)
+		return -1;
+	*ret = (int)v;
+	return 0;
+}
+
+static int run(struct restore *rs, const char *storage_opt, const char *as, bool unique, int vmid,
+	       struct lv_error *err)
+{
+	struct ctx *c = rs->c;
+	_cleanup_lab_ struct lab *lab = NULL;
+	_cleanup_free_ char *text = NULL;
+	if (zs_in_open(rs->archive, &rs->in, err) < 0 ||
+	    vma_reader_open(archive_read, rs->in, rs->archive, &rs->r, err) < 0 ||
+	    prepare(rs, storage_opt, as, unique, vmid, &lab, &text, err) < 0 ||
+	    check_volumes(rs, err) < 0)
+		return -1;
+	_cleanup_free_ char *dir = xasprintf("%s/qemu-server", c->lab_dir);
+	_cleanup_free_ char *final = xasprintf("%s/%d.conf", dir, vmid);
+	struct engine eng = ctx_engine(c);
+	eng.lab = lab;
+	struct intent in;
+	intent_init(&in, &eng);
+	rs->progress = isatty(fileno(c->errout));
+	int rc = make_volumes(rs, &in, err);
+	if (rc == 0)
+		rc = vma_reader_extract(rs->r, write_cb, rs, err);
+	if (rs->progress)
+		fprintf(c->errout, "\n");
+	for (size_t i = 0; rc == 0 && i < rs->n; i++) {
+		rc = volio_close(rs->disks[i].io, err);
+		rs->disks[i].io = NULL;
+	}
+	if (rc == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
+		rc = lv_fail_errno(err, errno, "cannot make '%s'", dir);
+	if (rc == 0)
+		rc = land(rs, &in, final, text, err);
+	if (rc < 0)
+		undo(rs, &in, NULL);
+	struct lv_error ferr = {0};
+	if (intent_finish(&in, rc < 0, &ferr) < 0 && rc == 0)
+		rc = -1, *err = ferr;
+	intent_clear(&in);
+	if (rc < 0)
+		return -1;
+	const struct lab_guest *g = NULL;
+	for (size_t i = 0; i < lab->n_guests; i++)
+		if (lab->guests[i].vmid == vmid)
+			g = &lab->guests[i];
+	fprintf(c->out, "restored %s (%d) from %s: %zu disk%s, %.1f GiB\n", g ? g->name : "?", vmid,
+		rs->archive, rs->n, rs->n == 1 ? "" : "s", rs->total / 1073741824.0);
+	for (size_t i = 0; i < rs->n; i++)
+		fprintf(c->out, "  %s: %s\n", rs->disks[i].map->virtdev, rs->disks[i].volid);
+	return 0;
+}
+
+int cmd_restore(struct ctx *c, int argc, char **argv, struct lv_error *err)
+{
+	const char *as = NULL, *storage = NULL;
+	bool unique = false;
+	const struct verb_opt opts[] = {
+	    {"--as", NULL, &as}, {"--storage", NULL, &storage}, {"--unique", &unique, NULL}, {0}};
+	int first = verb_options(argc, argv, opts, err);
+	if (first < 0)
+		return -1;
+	if (argc - first < 1 || argc - first > 2)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "usage: labvirt restore ARCHIVE [VMID] [--as NAME] "
+			       "[--storage ID] [--unique]");
+	struct restore rs = {.c = c, .archive = argv[first]};
+	struct vzdump_name vn = {0};
+	int vmid = 0;
+	bool named = vzdump_parse_name(rs.archive, &vn) == 0;
+	if (argc - first == 2 && parse_vmid(argv[first + 1], &vmid) < 0)
+		return lv_fail(err, LV_EXIT_USAGE, "restore: '%s' is not a VMID (100 or more)",
+			       argv[first + 1]);
+	if (!vmid && !named)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "restore: %s is not named as vzdump names archives: give the VMID",
+			       rs.archive);
+	if (named && vn.kind != KIND_VM)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "restore: %s is a container's archive: not supported yet",
+			       rs.archive);
+	if (!vmid)
+		vmid = vn.vmid;
+	if (as && !lab_is_guest_name(as))
+		return lv_fail(err, LV_EXIT_USAGE, "restore: '%s' is not a valid guest name", as);
+	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
+	int pid = 0;
+	size_t open_steps = 0;
+	if (ctx_load(c, err) < 0 || ctx_lock(c, "restore", &lock, err) < 0)
+		return -1;
+	struct engine eng = ctx_engine(c);
+	int pending = intent_pending(&eng, &pid, &open_steps, err);
+	if (pending < 0)
+		return -1;
+	if (pending) { /* a killed run's leftovers go first, as `up` does */
+		if (ctx_connect(c, err) < 0)
+			return -1;
+		eng = ctx_engine(c);
+		if (intent_recover(&eng, false, NULL, err) < 0)
+			return -1;
+	}
+	if (vmid_taken(c->lab, vmid))
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "restore: VMID %d is taken in lab %s: give another VMID", vmid,
+			       c->lab->name);
+	if (as && lab_find_guest(c->lab, as))
+		return lv_fail(err, LV_EXIT_FAIL, "restore: lab %s has a guest %s: give --as NAME",
+			       c->lab->name, as);
+	int rc = run(&rs, storage, as, unique, vmid, err);
+	restore_free(&rs);
+	return rc;
+}

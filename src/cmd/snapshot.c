@@ -1,0 +1,314 @@
+/* snapshot.c - qm's snapshot verbs: `labvirt snapshot GUEST NAME [--vmstate]
+ * [--description TEXT]`, `rollback GUEST NAME [--start]`, `delsnapshot GUEST NAME`,
+ * `listsnapshot GUEST [--json]`. The guest's config file keeps the snapshots as
+ * Proxmox does ([NAME] sections, parent:; pvesnap.h), libvirt keeps the state (an
+ * internal snapshot of each qcow2 disk, and of the memory with --vmstate). The
+ * config is rewritten by rename, after libvirt's step; a failed rewrite takes the
+ * libvirt step back where it can. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "pvesnap.h"
+
+/* The guest named, a VM whose writable disks are qcow2 volumes. */
+static int snap_guest(struct ctx *c, const char *verb, const char *name, bool disks,
+		      const struct lab_guest **ret, struct lv_error *err)
+{
+	const struct lab_guest *g = lab_find_guest(c->lab, name);
+	if (!g)
+		return lv_fail(err, LV_EXIT_USAGE, "%s: lab %s has no guest %s", verb, c->lab->name,
+			       name);
+	if (g->kind != KIND_VM)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "%s %s: containers' snapshots are not supported yet", verb, name);
+	for (size_t i = 0; disks && i < g->n_disks; i++) {
+		const struct lab_disk *d = &g->disks[i];
+		if (d->media != MEDIA_DISK || d->cloudinit || d->readonly || d->empty)
+			continue;
+		const struct lab_storage *s =
+		    d->storage ? lab_find_storage(c->lab, d->storage) : NULL;
+		_cleanup_free_ char *path = lab_disk_path(c->lab, g, d);
+		size_t n = path ? strlen(path) : 0;
+		if (s && !lab_storage_files(s))
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s %s: %s is on %s storage '%s': snapshots there are not "
+				       "supported yet (qcow2 volumes on dir or btrfs storage are)",
+				       verb, name, d->key, lab_storage_type_name(s), s->id);
+		if (n < 6 || !streq(path + n - 6, ".qcow2"))
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s %s: %s (%s) is not a qcow2 volume: it cannot take "
+				       "snapshots (as on Proxmox)",
+				       verb, name, d->key, path ? path : "?");
+	}
+	*ret = g;
+	return 0;
+}
+
+static int dom_state(struct ctx *c, const char *verb, const struct lab_guest *g, bool *ret_running,
+		     struct lv_error *err)
+{
+	struct inv_domain d;
+	if (virt_domain_query(c->virt, c->lab->name, g->name, &d, err) < 0)
+		return -1;
+	if (d.state == DOM_ABSENT)
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "%s %s: it has no domain yet: labvirt up %s first", verb, g->name,
+			       g->name);
+	if (d.foreign)
+		return lv_fail(err, LV_EXIT_FAIL, "%s %s: domain %s is not this lab's", verb,
+			       g->name, g->name);
+	*ret_running = d.state == DOM_RUNNING || d.state == DOM_PAUSED;
+	return 0;
+}
+
+/* Replaces the guest's config file by text, keeping its mode. */
+static int rewrite(const char *path, const char *text, struct lv_error *err)
+{
+	struct stat st;
+	mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
+	_cleanup_free_ char *temp = xasprintf("%s.tmp-%d", path, (int)getpid());
+	int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	size_t len = strlen(text);
+	int rc = 0;
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+		rc = lv_fail_errno(err, errno, "cannot write '%s'", temp);
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = lv_fail_errno(err, errno, "cannot write '%s'", temp);
+	if (rc == 0 && rename(temp, path) < 0)
+		rc = lv_fail_errno(err, errno, "cannot replace '%s'", path);
+	if (rc < 0)
+		unlink(temp);
+	return rc;
+}
+
+static int begin(struct ctx *c, const char *verb, int argc, int first, int operands,
+		 struct host_lock **lock, struct lv_error *err)
+{
+	if (argc - first != operands)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "usage: labvirt %s GUEST%s (see labvirt %s --help)", verb,
+			       operands == 2 ? " NAME" : "", verb);
+	if (ctx_connect(c, err) < 0 || ctx_lock(c, verb, lock, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The first qcow2 disk's volume: where QEMU keeps an internal snapshot's memory. */
+static char *state_volume(const struct lab_guest *g)
+{
+	for (size_t i = 0; i < g->n_disks; i++) {
+		const struct lab_disk *d = &g->disks[i];
+		if (d->media == MEDIA_DISK && !d->cloudinit && d->storage && d->volume)
+			return xasprintf("%s:%s", d->storage, d->volume);
+		if (d->media == MEDIA_DISK && !d->cloudinit && d->path)
+			return xstrdup(d->path);
+	}
+	return xstrdup("internal");
+}
+
+int cmd_snapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
+{
+	bool vmstate = false;
+	const char *desc = NULL;
+	const struct verb_opt opts[] = {
+	    {"--vmstate", &vmstate, NULL}, {"--description", NULL, &desc}, {0}};
+	int first = verb_options(argc, argv, opts, err);
+	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
+	const struct lab_guest *g;
+	bool running;
+	if (first < 0 || begin(c, "snapshot", argc, first, 2, &lock, err) < 0 ||
+	    snap_guest(c, "snapshot", argv[first], true, &g, err) < 0 ||
+	    dom_state(c, "snapshot", g, &running, err) < 0)
+		return -1;
+	const char *name = argv[first + 1];
+	vmstate = vmstate && running; /* as Proxmox: a stopped guest has no state to keep */
+	_cleanup_free_ char *text = lv_read_file(g->file, NULL);
+	if (!text)
+		return lv_fail_errno(err, errno, "snapshot: cannot read '%s'", g->file);
+	_cleanup_free_ char *vol = vmstate ? state_volume(g) : NULL;
+	_cleanup_free_ char *out =
+	    pvesnap_take(text, g->file, name, desc, (long long)time(NULL), vol, err);
+	if (!out)
+		return -1;
+	if (virt_snapshot_exists(c->virt, g->name, name))
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "snapshot %s: domain %s has a snapshot %s the config does not name: "
+			       "remove it first (virsh snapshot-delete)",
+			       g->name, g->name, name);
+	if (virt_snapshot_create(c->virt, g->name, name, desc, vmstate, err) < 0)
+		return -1;
+	if (rewrite(g->file, out, err) < 0) {
+		struct lv_error e2 = {0};
+		if (virt_snapshot_delete(c->virt, g->name, name, &e2) < 0)
+			fprintf(c->errout, "labvirt: cannot take back snapshot %s: %s\n", name,
+				e2.msg);
+		return -1;
+	}
+	fprintf(c->out, "snapshot %s of %s taken%s\n", name, g->name,
+		vmstate ? ", with its running state" : "");
+	return 0;
+}
+
+int cmd_rollback(struct ctx *c, int argc, char **argv, struct lv_error *err)
+{
+	bool start = false;
+	const struct verb_opt opts[] = {{"--start", &start, NULL}, {0}};
+	int first = verb_options(argc, argv, opts, err);
+	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
+	const struct lab_guest *g;
+	bool running;
+	if (first < 0 || begin(c, "rollback", argc, first, 2, &lock, err) < 0 ||
+	    snap_guest(c, "rollback", argv[first], false, &g, err) < 0 ||
+	    dom_state(c, "rollback", g, &running, err) < 0)
+		return -1;
+	const char *name = argv[first + 1];
+	_cleanup_free_ char *text = lv_read_file(g->file, NULL);
+	if (!text)
+		return lv_fail_errno(err, errno, "rollback: cannot read '%s'", g->file);
+	struct pvesnap *s = NULL;
+	size_t n = 0;
+	_cleanup_free_ char *parent = NULL;
+	if (pvesnap_list(text, g->file, &s, &n, &parent, err) < 0)
+		return -1;
+	bool vmstate = false, found = false;
+	for (size_t i = 0; i < n; i++)
+		if (streq(s[i].name, name))
+			found = true, vmstate = s[i].vmstate;
+	pvesnap_free(s, n);
+	_cleanup_free_ char *out = found ? pvesnap_rollback(text, g->file, name, err) : NULL;
+	if (!found)
+		return lv_fail(err, LV_EXIT_FAIL, "rollback %s: %s: no snapshot '%s'", g->name,
+			       g->file, name);
+	if (!out)
+		return -1;
+	if (!virt_snapshot_exists(c->virt, g->name, name))
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "rollback %s: domain %s has no snapshot %s (not taken by labvirt)",
+			       g->name, g->name, name);
+	if (virt_snapshot_revert(c->virt, g->name, name, vmstate, err) < 0 ||
+	    rewrite(g->file, out, err) < 0)
+		return -1;
+	if (start && !vmstate && virt_domain_start(c->virt, g->name, err) < 0)
+		return -1;
+	fprintf(c->out, "%s rolled back to %s%s\n", g->name, name,
+		vmstate ? ": running as it was"
+		: start ? ", started"
+			: ", off");
+	return 0;
+}
+
+int cmd_delsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
+{
+	const struct verb_opt opts[] = {{0}};
+	int first = verb_options(argc, argv, opts, err);
+	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
+	const struct lab_guest *g;
+	if (first < 0 || begin(c, "delsnapshot", argc, first, 2, &lock, err) < 0 ||
+	    snap_guest(c, "delsnapshot", argv[first], false, &g, err) < 0)
+		return -1;
+	const char *name = argv[first + 1];
+	_cleanup_free_ char *text = lv_read_file(g->file, NULL);
+	if (!text)
+		return lv_fail_errno(err, errno, "delsnapshot: cannot read '%s'", g->file);
+	_cleanup_free_ char *out = pvesnap_delete(text, g->file, name, err);
+	if (!out)
+		return -1;
+	if (virt_snapshot_exists(c->virt, g->name, name) &&
+	    virt_snapshot_delete(c->virt, g->name, name, err) < 0)
+		return -1;
+	if (rewrite(g->file, out, err) < 0)
+		return -1;
+	fprintf(c->out, "snapshot %s of %s deleted\n", name, g->name);
+	return 0;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* qm listsnapshot's tree: each snapshot under its parent, "current" last. */
+static void tree(FILE *f, const struct pvesnap *s, size_t n, const char *parent,
+		 const char *current_parent, int depth)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!(parent ? s[i].parent && streq(s[i].parent, parent) : !s[i].parent))
+			continue;
+		char when[32] = "";
+		time_t t = (time_t)s[i].snaptime;
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+		_cleanup_free_ char *first_line =
+		    s[i].description ? xstrndup(s[i].description, strcspn(s[i].description, "\n"))
+				     : xstrdup("no-description");
+		fprintf(f, "%*s`-> %-*s %s     %s\n", depth * 2, "",
+			24 - depth * 2 > 1 ? 24 - depth * 2 : 1, s[i].name, when, first_line);
+		tree(f, s, n, s[i].name, current_parent, depth + 1);
+	}
+	if (parent ? current_parent && streq(current_parent, parent) : !current_parent)
+		fprintf(f, "%*s`-> %-*s %-19s     You are here!\n", depth * 2, "",
+			24 - depth * 2 > 1 ? 24 - depth * 2 : 1, "current", "");
+}
+
+int cmd_listsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
+{
+	bool json = false;
+	const struct verb_opt opts[] = {{"--json", &json, NULL}, {0}};
+	int first = verb_options(argc, argv, opts, err);
+	const struct lab_guest *g;
+	if (first < 0)
+		return -1;
+	if (argc - first != 1)
+		return lv_fail(err, LV_EXIT_USAGE, "usage: labvirt listsnapshot GUEST [--json]");
+	if (ctx_load(c, err) < 0 || snap_guest(c, "listsnapshot", argv[first], false, &g, err) < 0)
+		return -1;
+	_cleanup_free_ char *text = lv_read_file(g->file, NULL);
+	if (!text)
+		return lv_fail_errno(err, errno, "listsnapshot: cannot read '%s'", g->file);
+	struct pvesnap *s = NULL;
+	size_t n = 0;
+	_cleanup_free_ char *parent = NULL;
+	if (pvesnap_list(text, g->file, &s, &n, &parent, err) < 0)
+		return -1;
+	if (json) { /* as the API's GET .../snapshot */
+		fputc('[', c->out);
+		for (size_t i = 0; i < n; i++) {
+			fprintf(c->out, "{\"name\":");
+			json_string(c->out, s[i].name);
+			if (s[i].parent) {
+				fprintf(c->out, ",\"parent\":");
+				json_string(c->out, s[i].parent);
+			}
+			fprintf(c->out,
+				",\"snaptime\":%lld,\"vmstate\":%d,\"description\":", s[i].snaptime,
+				s[i].vmstate);
+			json_string(c->out, s[i].description ? s[i].description : "");
+			fprintf(c->out, "},");
+		}
+		fprintf(c->out, "{\"name\":\"current\",");
+		if (parent) {
+			fprintf(c->out, "\"parent\":");
+			json_string(c->out, parent);
+			fputc(',', c->out);
+		}
+		fprintf(c->out, "\"description\":\"You are here!\"}]\n");
+	} else {
+		tree(c->out, s, n, NULL, parent, 0);
+	}
+	pvesnap_free(s, n);
+	return 0;
+}

@@ -1,0 +1,219 @@
+#!/bin/bash
+# shellcheck disable=SC2016,SC2012 # sh -c checks take their values as arguments
+# Snapshots of a real guest, as qm takes them: a tiny guest (the host's kernel, a
+# busybox initramfs, a qcow2 disk labvirt makes) runs on libvirt's embedded QEMU driver
+# in a network namespace of the test's own. Inside, a marker is written to its disk;
+# labvirt snapshot, the marker changed, labvirt rollback, and the guest reads the first
+# marker back (the disks as they were, the guest off until started). With --vmstate the
+# rollback brings back the running guest itself: a value it holds only in memory is
+# there again. The config file carries the snapshots as Proxmox writes them ([NAME]
+# sections, parent:, snaptime, vmstate), listsnapshot shows the tree, delsnapshot
+# removes them from the config and from the qcow2 disk; errors (a raw disk, a name
+# taken, an unknown name) change nothing.
+#
+#   snapshot-boot.sh PATH_TO_labvirt
+#
+# Prints "ok - ..." / "not ok - ..." lines and "N passed, N failed"; exits 0 if all
+# passed, 1 if any failed, 2 on a usage error, 77 if this machine cannot run it.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 PATH_TO_labvirt" >&2
+	exit 2
+fi
+LABVIRT=$1
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, libvirt's QEMU driver)"
+for prog in qemu-system-x86_64 qemu-img virsh ip busybox cpio gzip timeout; do
+	command -v "$prog" >/dev/null 2>&1 || skip "$prog is not installed"
+done
+e2e_guest_kernel_version >/dev/null || skip "no /boot/vmlinuz-* with its /lib/modules"
+LABVIRT=$(realpath "$LABVIRT")
+
+CACHE=${LABVIRT_E2E_CACHE:-/var/tmp/labvirt-e2e-guest}
+unset LABVIRT_URI LIBVIRT_DEFAULT_URI LIBVIRT_LOG_OUTPUTS
+T=$(mktemp -d /tmp/labvirt-e2e-snap.XXXXXX)
+chmod 0755 "$T"
+LAB=$T/lab
+POOL=$T/vz
+GUEST=$T/guest
+export LABVIRT_STATE_DIR=$T/state
+URI="qemu:///embed?root=$LABVIRT_STATE_DIR/embed"
+mkdir -p "$LAB/qemu-server" "$GUEST"
+mkdir -m 0755 "$POOL"
+
+cleanup() {
+	local rc=$? p
+	set +e
+	trap - INT TERM
+	e2e_console_abort
+	if [ -n "$E2E_NS" ] && [ -d "$LABVIRT_STATE_DIR/embed" ]; then
+		e2e_virsh_cleanup run "$URI"
+	fi
+	e2e_netns_only_stop
+	for p in $(pgrep -f -- "$T/"); do
+		[ "$p" = "$$" ] || kill -KILL "$p" 2>/dev/null
+	done
+	if [ "${LABVIRT_E2E_KEEP:-0}" = 1 ]; then
+		e2e_log "kept $T"
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bail() {
+	e2e_log "cannot go on: $*"
+	e2e_summary
+	exit 1
+}
+
+run() { e2e_in_netns "$@"; }
+lv() {
+	LV_OUT=$(run timeout 900 "$LABVIRT" -L "$LAB" "$@" 2>"$T/stderr")
+	LV_RC=$?
+	LV_ERR=$(cat "$T/stderr")
+	e2e_log "labvirt $* -> exit $LV_RC"
+	[ -z "$LV_OUT" ] || printf '%s\n' "$LV_OUT" | sed 's/^/#   | /' >&2
+	[ -z "$LV_ERR" ] || printf '%s\n' "$LV_ERR" | sed 's/^/#   ! /' >&2
+	return 0
+}
+lv_console() { run "$LABVIRT" -L "$LAB" console "$1"; }
+rc_is() { [ "$LV_RC" -eq "$1" ]; }
+err_has() { grep -qF -- "$1" <<<"$LV_ERR"; }
+out_has() { grep -qF -- "$1" <<<"$LV_OUT"; }
+# in_guest CMD REGEX: CMD run on the guest's console, REGEX seen in what it prints
+in_guest() {
+	e2e_console_expect -t 180 -p '' -w 'snap# ' -s "$1" "$2" -- lv_console snap
+}
+marker_is() { in_guest 'echo "disk=$(head -c 8 /dev/vda)"' "disk=$1"; }
+
+e2e_check "guest image built" e2e_build_guest_image "$CACHE" || bail "no guest image"
+cp "$CACHE/vmlinuz" "$CACHE/initrd.img" "$GUEST/" || bail "cannot copy the guest image"
+chmod -R a+rX "$GUEST"
+
+cat >"$LAB/lab.cfg" <<EOF
+lab: snap
+	accel tcg
+
+bridge: vmbr0
+	mode isolated
+	address 10.79.2.1/24
+
+dir: local
+	path $POOL
+	content images
+EOF
+CONF=$LAB/qemu-server/100.conf
+cat >"$CONF" <<EOF
+#a guest to break on purpose
+boot: order=virtio0
+cmdline: console=ttyS0 labvirt.name=snap labvirt.ip=10.79.2.100/24
+cores: 1
+initrd: $GUEST/initrd.img
+kernel: $GUEST/vmlinuz
+memory: 256
+name: snap
+net0: virtio=BC:24:11:5E:7A:11,bridge=vmbr0
+virtio0: local:100/vm-100-disk-0.qcow2,size=64M
+EOF
+cat >"$LAB/qemu-server/101.conf" <<EOF
+cmdline: console=ttyS0
+initrd: $GUEST/initrd.img
+kernel: $GUEST/vmlinuz
+memory: 128
+name: rawdisk
+virtio0: local:101/vm-101-disk-0.raw,size=16M
+EOF
+
+e2e_check "network namespace made" e2e_netns_only_start || bail "no netns"
+lv up snap
+e2e_check "labvirt up: exit 0" rc_is 0
+e2e_check "the guest boots" e2e_console_expect -t 300 -p '' -p 'cat /run/marker' \
+	"LABVIRT-BOOT-OK name=snap disk=67108864" -- lv_console snap
+
+# --- errors change nothing
+before=$(cat "$CONF")
+lv snapshot rawdisk first
+e2e_check "snapshot of a guest with a raw disk: exit 2" rc_is 2
+e2e_check "... says the disk is not qcow2" err_has "virtio0 ($POOL/images/101/vm-101-disk-0.raw) is not a qcow2 volume"
+lv snapshot snap 9bad
+e2e_check "a snapshot name that starts with a digit: exit 2" rc_is 2
+lv rollback snap nosuch
+e2e_check "rollback to a snapshot that does not exist: exit 1" rc_is 1
+e2e_check "... says so" err_has "no snapshot 'nosuch'"
+e2e_check "the config is unchanged by all that" test "$(cat "$CONF")" = "$before"
+
+# --- a disk snapshot of the running guest
+in_guest 'printf FIRST123 >/dev/vda; sync; echo "wrote=$?"' 'wrote=0' ||
+	bail "cannot write in the guest"
+lv snapshot snap first --description "before: the break"
+e2e_check "snapshot snap first: exit 0" rc_is 0
+e2e_check "the config has [first] with snaptime and the description" \
+	sh -c 'grep -qx "\[first\]" "$1" && sed -n "/^\[first\]/,\$p" "$1" | grep -q "^snaptime: [0-9]" &&
+		sed -n "/^\[first\]/,\$p" "$1" | grep -qx "#before%3A the break"' sh "$CONF"
+e2e_check "the current config's parent is first" grep -qx 'parent: first' "$CONF"
+lv snapshot snap first
+e2e_check "the same name again: exit 1, already used" sh -c '[ "$1" -eq 1 ]' sh "$LV_RC"
+e2e_check "... says so" err_has "snapshot name 'first' already used"
+lv validate
+e2e_check "labvirt validate reads the config with its snapshot" rc_is 0
+
+in_guest 'printf SECOND45 >/dev/vda; sync; echo "wrote=$?"' 'wrote=0'
+e2e_check "the guest sees its new marker" marker_is SECOND45
+lv rollback snap first
+e2e_check "rollback snap first: exit 0" rc_is 0
+e2e_check "... leaves the guest off (no running state kept)" out_has "snap rolled back to first, off"
+lv up snap
+e2e_check "labvirt up starts it again" rc_is 0
+e2e_check "the guest boots again" e2e_console_expect -t 300 -p '' -p 'cat /run/marker' \
+	"LABVIRT-BOOT-OK name=snap" -- lv_console snap
+e2e_check "its disk has the first marker back" marker_is FIRST123
+
+# --- with the running state
+in_guest 'echo kept-in-memory >/run/state; echo "set=$?"' 'set=0'
+lv snapshot snap second --vmstate
+e2e_check "snapshot snap second --vmstate: exit 0" rc_is 0
+e2e_check "[second] records its vmstate and its parent" \
+	sh -c 'sed -n "/^\[second\]/,\$p" "$1" | grep -q "^vmstate: " &&
+		sed -n "/^\[second\]/,\$p" "$1" | grep -qx "parent: first"' sh "$CONF"
+in_guest 'echo changed >/run/state; printf THIRD678 >/dev/vda; sync; echo "set=$?"' 'set=0'
+lv rollback snap second
+e2e_check "rollback snap second: exit 0, running as it was" out_has "running as it was"
+e2e_check "the guest's memory is as it was: /run/state" \
+	in_guest 'echo "state=$(cat /run/state)"' 'state=kept-in-memory'
+e2e_check "... and its disk" marker_is FIRST123
+
+lv listsnapshot snap
+e2e_check "listsnapshot: the tree, current under second" \
+	sh -c 'printf "%s\n" "$1" | grep -q "^\`-> first " && printf "%s\n" "$1" | grep -q "^  \`-> second " &&
+		printf "%s\n" "$1" | grep -q "^    \`-> current .*You are here!"' sh "$LV_OUT"
+lv listsnapshot snap --json
+e2e_check "listsnapshot --json names both and current" \
+	sh -c 'printf "%s" "$1" | python3 -c "import json,sys; v=json.load(sys.stdin); assert [s[\"name\"] for s in v]==[\"first\",\"second\",\"current\"]; assert v[1][\"vmstate\"]==1 and v[2][\"parent\"]==\"second\""' sh "$LV_OUT"
+
+lv delsnapshot snap first
+e2e_check "delsnapshot snap first: exit 0" rc_is 0
+e2e_check "[first] is gone; second has no parent now" \
+	sh -c '! grep -qx "\[first\]" "$1" && ! sed -n "/^\[second\]/,\$p" "$1" | grep -q "^parent:"' sh "$CONF"
+lv delsnapshot snap second
+e2e_check "delsnapshot snap second: exit 0" rc_is 0
+e2e_check "no snapshot section and no parent left in the config" \
+	sh -c '! grep -q "^\[\|^parent:" "$1"' sh "$CONF"
+e2e_check "the qcow2 disk has no internal snapshot left" \
+	test -z "$(run virsh -q -c "$URI" snapshot-list snap --name 2>/dev/null | grep -v '^$')"
+
+lv destroy --yes
+e2e_check "labvirt destroy --yes: exit 0" rc_is 0
+e2e_check "no process left in the netns" test -z "$(e2e_netns_pids "$E2E_NS")"
+e2e_summary
