@@ -76,6 +76,11 @@ struct tmpl_stats {
 int tmpl_extract(const char *archive, const char *dest_dir, const struct tmpl_opts *opts,
 		 struct tmpl_stats *stats, struct lv_error *err);
 
+/* The content of member ("etc/vzdump/pct.conf", with or without "./") of a tar
+ * archive (compressed as templates are), at most max bytes; NUL-terminated. */
+int tmpl_read_member(const char *archive, const char *member, size_t max, char **ret,
+		     struct lv_error *err);
+
 /* Makes an ext4 filesystem on target holding the tree (mke2fs -t ext4 -d TREE,
  * with Proxmox's -O mmp), its root folder owned by root_uid:root_gid (the
  * shifted root for an unprivileged CT). Owners and modes come from the tree.

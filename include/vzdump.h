@@ -45,6 +45,9 @@ struct vzdump_restore {
 	const char *name;
 	const char *new_vmgenid;
 	bool unique;
+	/* a container's pct.conf (pct restore): the drives are rootfs and mpN, the name is
+	 * hostname:, the MACs hwaddr= */
+	bool ct;
 	const char *(*new_mac)(void *opaque); /* "BC:24:11:xx:xx:xx" */
 	const char *(*new_uuid)(void *opaque);
 	void *opaque;

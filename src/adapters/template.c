@@ -330,6 +330,41 @@ static int open_archive(const char *archive, struct archive **ret, struct lv_err
 	return 0;
 }
 
+int tmpl_read_member(const char *archive, const char *member, size_t max, char **ret,
+		     struct lv_error *err)
+{
+	_cleanup_(archive_readp) struct archive *a = NULL;
+	if (open_archive(archive, &a, err) < 0)
+		return lv_prefix(err, "%s", archive);
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			return lv_fail(err, LV_EXIT_USAGE, "%s: no %s in the archive", archive,
+				       member);
+		if (r < ARCHIVE_WARN)
+			return lv_fail(err, LV_EXIT_FAIL, "%s: %s", archive,
+				       archive_error_string(a));
+		const char *name = archive_entry_pathname(e);
+		if (!name || !streq(name + (startswith(name, "./") ? 2 : 0), member))
+			continue;
+		int64_t size = archive_entry_size(e);
+		if (size < 0 || (uint64_t)size > max)
+			return lv_fail(err, LV_EXIT_FAIL, "%s: %s is larger than %zu bytes",
+				       archive, member, max);
+		char *buf = xmalloc((size_t)size + 1);
+		la_ssize_t n = archive_read_data(a, buf, (size_t)size);
+		if (n != (la_ssize_t)size) {
+			free(buf);
+			return lv_fail(err, LV_EXIT_FAIL, "%s: %s: %s", archive, member,
+				       n < 0 ? archive_error_string(a) : "short read");
+		}
+		buf[size] = '\0';
+		*ret = buf;
+		return 0;
+	}
+}
+
 static int extract_all(struct extract *x, struct lv_error *err)
 {
 	for (;;) {

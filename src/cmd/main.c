@@ -58,10 +58,11 @@ static const struct verb verbs[] = {
      "with its .log and .notes (DIR: the first dir storage's dump/). Zero clusters\n"
      "are not stored."},
     {"restore", cmd_restore, "ARCHIVE [VMID] [--as NAME] [--storage ID] [--unique]",
-     "Restore a VM's vzdump archive (vzdump-qemu-VMID-*.vma[.zst|.gz|.lzo]) as a new\n"
-     "guest: its config in qemu-server/VMID.conf (VMID: the archive's unless given),\n"
-     "each disk a new volume on its storage or on --storage ID. --as NAME renames it;\n"
-     "--unique gives it new MAC addresses and SMBIOS UUID. Overwrites nothing."},
+     "Restore a vzdump archive as a new guest: a VM's (vzdump-qemu-VMID-*.vma[.zst|\n"
+     ".gz|.lzo]) config in qemu-server/VMID.conf, a container's (vzdump-lxc-VMID-*.tar\n"
+     "[.zst|.gz]) in lxc/VMID.conf (VMID: the archive's unless given); each disk a new\n"
+     "volume on its storage or on --storage ID. --as NAME renames it; --unique gives\n"
+     "it new MAC addresses (and a VM a new SMBIOS UUID). Overwrites nothing."},
     {"fetch", cmd_fetch, "[--all] [GUEST...]",
      "Download and check the catalogue images the guests use (all with --all), ahead\n"
      "of `up`. An image already there is checked once, then kept read-only."},

@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "intent.h"
 #include "storage.h"
+#include "template.h"
 #include "vma.h"
 #include "volio.h"
 #include "vzdump.h"
@@ -32,11 +33,13 @@ struct rdisk {
 	bool zeroed; /* a new volume reads as zeros: zero runs need no write */
 	bool made;
 	size_t entry;
+	struct ct_fill *fill; /* a container's rootfs: filled from the archive */
 };
 
 struct restore {
 	struct ctx *c;
 	const char *archive;
+	bool ct; /* a container's archive (vzdump-lxc-*.tar*) */
 	struct zs_in *in;
 	struct vma_reader *r;
 	struct rdisk *disks;
@@ -104,10 +107,12 @@ static bool vmid_taken(const struct lab *lab, int vmid)
 }
 
 /* Proxmox's volume name for drive n of vmid on s, in format fmt (file storages). */
-static char *volid_for(const struct lab_storage *s, int vmid, int n, const char *fmt)
+static char *volid_for(const struct lab_storage *s, int vmid, int n, const char *fmt, bool ct)
 {
 	if (lab_storage_files(s))
 		return xasprintf("%s:%d/vm-%d-disk-%d.%s", s->id, vmid, vmid, n, fmt);
+	if (ct && s->type == STORAGE_ZFSPOOL) /* a container's dataset */
+		return xasprintf("%s:subvol-%d-disk-%d", s->id, vmid, n);
 	return xasprintf("%s:vm-%d-disk-%d", s->id, vmid, n);
 }
 
@@ -137,13 +142,15 @@ static int pick_volids(struct restore *rs, const char *storage_opt, int vmid, st
 				       rs->archive, d->map->virtdev);
 		const char *fmt = streq(d->map->format, "qcow2") ? "qcow2" : "raw";
 		for (;; next++) {
-			_cleanup_free_ char *volid = volid_for(s, vmid, next, fmt);
+			_cleanup_free_ char *volid = volid_for(s, vmid, next, fmt, rs->ct);
 			_cleanup_free_ char *path = NULL;
 			struct stat st;
 			/* the path the same naming gives on a file storage, or the LV/zvol */
 			if (lab_storage_files(s))
 				path = xasprintf("%s/images/%d/vm-%d-disk-%d.%s", s->path, vmid,
 						 vmid, next, fmt);
+			else if (s->type == STORAGE_ZFSPOOL && rs->ct)
+				path = lab_zfs_path(s, strchr(volid, ':') + 1, true);
 			else if (s->type == STORAGE_ZFSPOOL)
 				path = xasprintf("/dev/zvol/%s/vm-%d-disk-%d", s->pool, vmid, next);
 			else
@@ -299,6 +306,10 @@ static int make_volumes(struct restore *rs, struct intent *in, struct lv_error *
 			return lv_prefix(err, "%s", d->map->virtdev);
 		}
 		d->made = true;
+		if (!d->dev) { /* a container's rootfs, filled as it was made */
+			rs->total += d->v.size;
+			continue;
+		}
 		size_t n = strlen(d->v.path);
 		const char *fmt = n > 6 && streq(d->v.path + n - 6, ".qcow2") ? "qcow2" : "raw";
 		if (volio_open(d->v.path, fmt, true, &d->io, err) < 0)
@@ -390,6 +401,96 @@ static int prepare(struct restore *rs, const char *storage_opt, const char *as, 
 	return 0;
 }
 
+/* A container's archive: its etc/vzdump/pct.conf becomes lxc/VMID.conf with the rootfs
+ * on a new volume, as pct restore makes it; the volume is filled from the archive. */
+static int prepare_ct(struct restore *rs, const char *storage_opt, const char *as, bool unique,
+		      int vmid, struct lab **ret_lab, char **ret_text, struct lv_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	if (tmpl_read_member(rs->archive, "etc/vzdump/pct.conf", 1024 * 1024, &text, err) < 0)
+		return -1;
+	_cleanup_free_ char *where = xasprintf("%s/etc/vzdump/pct.conf", rs->archive);
+	struct vzdump_map *m = xcalloc(1, sizeof(*m));
+	rs->maps_keep = m;
+	snprintf(m->virtdev, sizeof(m->virtdev), "rootfs");
+	snprintf(m->devname, sizeof(m->devname), "rootfs");
+	int no = 0;
+	bool rootfs = false;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		_cleanup_free_ char *line = xstrndup(p, len);
+		p += len + (nl != NULL);
+		no++;
+		if (line[0] == '[')
+			break;
+		const char *v = strchr(line, ':');
+		if (!v)
+			continue;
+		for (v++; *v == ' '; v++)
+			;
+		if (startswith(line, "rootfs:")) {
+			rootfs = true;
+			size_t n = strcspn(v, ":,");
+			if (v[n] == ':')
+				snprintf(m->storage, sizeof(m->storage), "%.*s", (int)n, v);
+		} else if (startswith(line, "mp") && line[2] >= '0' && line[2] <= '9' &&
+			   v[0] != '/') {
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s:%d: restoring a container's mount point volumes is not "
+				       "supported yet",
+				       where, no);
+		}
+	}
+	if (!rootfs)
+		return lv_fail(err, LV_EXIT_USAGE, "%s: no rootfs", where);
+	rs->disks = xcalloc(1, sizeof(*rs->disks));
+	rs->disks[rs->n++] = (struct rdisk){.map = m};
+	if (pick_volids(rs, storage_opt, vmid, err) < 0)
+		return -1;
+	char *volids[] = {rs->disks[0].volid, NULL};
+	struct vzdump_restore spec = {.maps = m,
+				      .n_maps = 1,
+				      .volids = volids,
+				      .name = as,
+				      .unique = unique,
+				      .ct = true,
+				      .new_mac = new_mac,
+				      .new_uuid = new_uuid,
+				      .opaque = rs};
+	_cleanup_free_ char *out = vzdump_restore_config(text, &spec);
+	_cleanup_free_ char *fname = xasprintf("lxc/%d.conf", vmid);
+	struct lv_diag diags = {0};
+	struct lab *lab = NULL;
+	if (lab_load_with(rs->c->lab_dir, fname, out, where, &lab, &diags) < 0) {
+		for (size_t i = 0; i < diags.n; i++)
+			fprintf(rs->c->errout, "%s\n", diags.lines[i]);
+		lv_diag_free(&diags);
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "restore: the archive's config does not fit the lab (above)%s",
+			       unique ? "" : "; --unique gives it new MAC addresses");
+	}
+	lv_diag_free(&diags);
+	const struct lab_guest *g = NULL;
+	for (size_t i = 0; i < lab->n_guests; i++)
+		if (lab->guests[i].vmid == vmid && lab->guests[i].kind == KIND_CT)
+			g = &lab->guests[i];
+	const struct lab_disk *k = NULL;
+	for (size_t j = 0; g && j < g->n_disks; j++)
+		if (streq(g->disks[j].key, "rootfs"))
+			k = &g->disks[j];
+	if (!k) {
+		lab_free(lab);
+		return lv_fail(err, LV_EXIT_FAIL, "%s: no rootfs volume", where);
+	}
+	storage_vol_init(&rs->disks[0].v, lab, g, k);
+	rs->disks[0].v.import_from = NULL;
+	ct_volume_fill_restore(&rs->disks[0].v, &rs->disks[0].fill, lab, g, k, rs->archive);
+	*ret_lab = lab;
+	*ret_text = steal_pointer(&out);
+	return 0;
+}
+
 /* Each volume is free, and each storage can take its new ones. */
 static int check_volumes(struct restore *rs, struct lv_error *err)
 {
@@ -430,6 +531,7 @@ static void restore_free(struct restore *rs)
 	for (size_t i = 0; i < rs->n; i++) {
 		volio_free(rs->disks[i].io);
 		free(rs->disks[i].volid);
+		free(rs->disks[i].fill);
 		storage_vol_clear(&rs->disks[i].v);
 	}
 	free(rs->disks);
@@ -458,12 +560,14 @@ static int run(struct restore *rs, const char *storage_opt, const char *as, bool
 	struct ctx *c = rs->c;
 	_cleanup_lab_ struct lab *lab = NULL;
 	_cleanup_free_ char *text = NULL;
-	if (zs_in_open(rs->archive, &rs->in, err) < 0 ||
-	    vma_reader_open(archive_read, rs->in, rs->archive, &rs->r, err) < 0 ||
-	    prepare(rs, storage_opt, as, unique, vmid, &lab, &text, err) < 0 ||
-	    check_volumes(rs, err) < 0)
+	if (rs->ct ? prepare_ct(rs, storage_opt, as, unique, vmid, &lab, &text, err) < 0
+		   : (zs_in_open(rs->archive, &rs->in, err) < 0 ||
+		      vma_reader_open(archive_read, rs->in, rs->archive, &rs->r, err) < 0 ||
+		      prepare(rs, storage_opt, as, unique, vmid, &lab, &text, err) < 0))
 		return -1;
-	_cleanup_free_ char *dir = xasprintf("%s/qemu-server", c->lab_dir);
+	if (check_volumes(rs, err) < 0)
+		return -1;
+	_cleanup_free_ char *dir = xasprintf("%s/%s", c->lab_dir, rs->ct ? "lxc" : "qemu-server");
 	_cleanup_free_ char *final = xasprintf("%s/%d.conf", dir, vmid);
 	struct engine eng = ctx_engine(c);
 	eng.lab = lab;
@@ -471,11 +575,11 @@ static int run(struct restore *rs, const char *storage_opt, const char *as, bool
 	intent_init(&in, &eng);
 	rs->progress = isatty(fileno(c->errout));
 	int rc = make_volumes(rs, &in, err);
-	if (rc == 0)
+	if (rc == 0 && !rs->ct)
 		rc = vma_reader_extract(rs->r, write_cb, rs, err);
 	if (rs->progress)
 		fprintf(c->errout, "\n");
-	for (size_t i = 0; rc == 0 && i < rs->n; i++) {
+	for (size_t i = 0; rc == 0 && i < rs->n && !rs->ct; i++) {
 		rc = volio_close(rs->disks[i].io, err);
 		rs->disks[i].io = NULL;
 	}
@@ -526,10 +630,7 @@ int cmd_restore(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return lv_fail(err, LV_EXIT_USAGE,
 			       "restore: %s is not named as vzdump names archives: give the VMID",
 			       rs.archive);
-	if (named && vn.kind != KIND_VM)
-		return lv_fail(err, LV_EXIT_USAGE,
-			       "restore: %s is a container's archive: not supported yet",
-			       rs.archive);
+	rs.ct = named ? vn.kind == KIND_CT : strstr(rs.archive, ".tar") != NULL;
 	if (!vmid)
 		vmid = vn.vmid;
 	if (as && !lab_is_guest_name(as))

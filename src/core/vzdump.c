@@ -129,11 +129,16 @@ static bool key_is(const char *line, const char *letters)
 	return *line == ':';
 }
 
-static bool drive_key(const char *line, char *key, size_t n)
+static bool drive_key(const char *line, bool ct, char *key, size_t n)
 {
 	static const char *const buses[] = {"ide", "scsi", "virtio", "sata", "efidisk", "tpmstate"};
-	for (size_t i = 0; i < ARRAY_SIZE(buses); i++)
-		if (key_is(line, buses[i])) {
+	static const char *const ct_buses[] = {"mp"};
+	if (ct && startswith(line, "rootfs:")) {
+		snprintf(key, n, "rootfs");
+		return true;
+	}
+	for (size_t i = 0; i < (ct ? ARRAY_SIZE(ct_buses) : ARRAY_SIZE(buses)); i++)
+		if (key_is(line, ct ? ct_buses[i] : buses[i])) {
 			size_t len = strchr(line, ':') - line;
 			if (len >= n)
 				return false;
@@ -248,7 +253,7 @@ char *vzdump_restore_config(const char *text, const struct vzdump_restore *r)
 			continue;
 		char key[16];
 		_cleanup_free_ char *repl = NULL;
-		if (drive_key(line, key, sizeof(key))) {
+		if (drive_key(line, r->ct, key, sizeof(key))) {
 			const char *v = value_of(line);
 			size_t i = 0;
 			while (i < r->n_maps && !streq(r->maps[i].virtdev, key))
@@ -269,8 +274,8 @@ char *vzdump_restore_config(const char *text, const struct vzdump_restore *r)
 		} else if (r->unique && startswith(line, "smbios1:")) {
 			_cleanup_free_ char *v = smbios_with_uuid(value_of(line), r);
 			repl = xasprintf("smbios1: %s", v);
-		} else if (r->name && startswith(line, "name:")) {
-			repl = xasprintf("name: %s", r->name);
+		} else if (r->name && startswith(line, r->ct ? "hostname:" : "name:")) {
+			repl = xasprintf("%s: %s", r->ct ? "hostname" : "name", r->name);
 			named = true;
 		}
 		if (!*line) { /* blank lines go out only before another line */
@@ -283,7 +288,7 @@ char *vzdump_restore_config(const char *text, const struct vzdump_restore *r)
 		puts_(&o, "\n");
 	}
 	if (r->name && !named) {
-		puts_(&o, "name: ");
+		puts_(&o, r->ct ? "hostname: " : "name: ");
 		puts_(&o, r->name);
 		puts_(&o, "\n");
 	}

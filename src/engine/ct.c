@@ -23,6 +23,7 @@ struct ct_fill {
 	const struct lab *lab;
 	const struct lab_guest *g;
 	const struct lab_disk *d;
+	const char *archive; /* a vzdump archive the rootfs is restored from, or NULL */
 };
 
 static uid_t root_id(const struct lab_guest *g)
@@ -229,13 +230,34 @@ static int rm_entry(const char *path, const struct stat *st, int type, struct FT
 	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+/* A restored rootfs keeps nothing of vzdump's own: its etc/vzdump/pct.conf and pct.fw
+ * (the config, which went to lxc/VMID.conf), as pct restore removes them. */
+static int drop_vzdump_files(const char *tree, struct lv_error *err)
+{
+	_cleanup_close_ int root = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dir =
+	    root < 0 ? -1 : open_in(root, "etc/vzdump", O_PATH | O_DIRECTORY, 0);
+	if (dir < 0)
+		return 0;
+	static const char *const names[] = {"pct.conf", "pct.fw"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (unlinkat(dir, names[i], 0) < 0 && errno != ENOENT)
+			return lv_fail_errno(err, errno, "cannot remove etc/vzdump/%s", names[i]);
+	if (unlinkat(root, "etc/vzdump", AT_REMOVEDIR) < 0 && errno != ENOENT &&
+	    errno != ENOTEMPTY && errno != ENOTDIR)
+		return lv_fail_errno(err, errno, "cannot remove etc/vzdump");
+	return 0;
+}
+
 /* Fills a new volume at path (a file, an LV or a folder, under its temporary name). */
 static int ct_fill(const char *path, void *opaque, struct lv_error *err)
 {
 	const struct ct_fill *f = opaque;
 	const struct lab_guest *g = f->g;
 	const struct lab_disk *d = f->d;
-	const char *tmpl = streq(d->key, "rootfs") ? ct_template(f->lab, g) : NULL;
+	const char *tmpl = !streq(d->key, "rootfs") ? NULL
+			   : f->archive             ? f->archive
+						    : ct_template(f->lab, g);
 	uid_t root = root_id(g);
 	struct stat st;
 	bool folder = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
@@ -255,8 +277,10 @@ static int ct_fill(const char *path, void *opaque, struct lv_error *err)
 		     : 0;
 	if (rc == 0 && tmpl)
 		rc = tmpl_extract(tmpl, tree, &o, &stats, err);
-	if (rc == 0 && tmpl)
+	if (rc == 0 && tmpl && !f->archive)
 		rc = ct_setup(tree, g, err);
+	if (rc == 0 && f->archive)
+		rc = drop_vzdump_files(tree, err);
 	if (rc == 0 && !folder)
 		rc = rootfs_make_ext4(tree, path, strncmp(path, "/dev/", 5) == 0 ? 0 : d->size,
 				      root, root, err);
@@ -273,9 +297,18 @@ void ct_volume_fill(struct storage_vol *v, struct ct_fill **holder, const struct
 	if (g->kind != KIND_CT || d->bus != BUS_MP || d->bind)
 		return;
 	*holder = xmalloc(sizeof(**holder));
-	**holder = (struct ct_fill){lab, g, d};
+	**holder = (struct ct_fill){lab, g, d, NULL};
 	v->fill = ct_fill;
 	v->fill_opaque = *holder;
+}
+
+void ct_volume_fill_restore(struct storage_vol *v, struct ct_fill **holder, const struct lab *lab,
+			    const struct lab_guest *g, const struct lab_disk *d,
+			    const char *archive)
+{
+	ct_volume_fill(v, holder, lab, g, d);
+	if (*holder)
+		(*holder)->archive = archive;
 }
 
 /* Before an unprivileged container starts: each of its ext4 volumes mounted where

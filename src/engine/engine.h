@@ -43,6 +43,12 @@ struct storage_vol;
 struct ct_fill;
 void ct_volume_fill(struct storage_vol *v, struct ct_fill **holder, const struct lab *lab,
 		    const struct lab_guest *g, const struct lab_disk *d);
+/* The same for a container restored from a vzdump archive: the rootfs is the
+ * archive's tree (ids shifted for an unprivileged container), without its
+ * etc/vzdump/ files and with no identity written. */
+void ct_volume_fill_restore(struct storage_vol *v, struct ct_fill **holder, const struct lab *lab,
+			    const struct lab_guest *g, const struct lab_disk *d,
+			    const char *archive);
 /* An unprivileged container's ext4 volumes mounted on the host before its start
  * (libvirt's LXC driver cannot mount them in its user namespace), and unmounted
  * once it is off. */
