@@ -82,6 +82,12 @@ int virt_snapshot_create(struct virt *v, const char *dom, const char *name, cons
 int virt_snapshot_revert(struct virt *v, const char *dom, const char *name, bool running,
 			 struct lv_error *err);
 int virt_snapshot_delete(struct virt *v, const char *dom, const char *name, struct lv_error *err);
+/* A running domain's disks as they are now, copied by libvirt's push-mode backup job
+ * into qcow2 files in dir (the guest runs on; the call returns when the job is over).
+ * *ret_sources: each disk's file or device, *ret_copies its copy (NULL ended; caller
+ * frees and removes). */
+int virt_backup_push(struct virt *v, const char *dom, const char *dir, char ***ret_sources,
+		     char ***ret_copies, struct lv_error *err);
 /* 1 when the domain has that snapshot, else 0. */
 int virt_snapshot_exists(struct virt *v, const char *dom, const char *name);
 

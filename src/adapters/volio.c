@@ -10,6 +10,7 @@ struct volio {
 	struct nbd_handle *nbd;
 	uint64_t size;
 	bool allocation; /* the server answers base:allocation */
+	bool writable;
 };
 
 static int nbd_failed(struct lv_error *err, const char *what)
@@ -62,6 +63,7 @@ int volio_open(const char *path, const char *format, bool writable, struct volio
 			"--shared=1",
 			(char *)path,
 			NULL};
+	v->writable = writable;
 	if (nbd_connect_systemd_socket_activation(v->nbd, argv) < 0) {
 		lv_fail(err, LV_EXIT_FAIL, "qemu-nbd %s: %s", path, nbd_get_error());
 		volio_free(v);
@@ -147,10 +149,17 @@ int volio_zero_extent(struct volio *v, uint64_t offset, uint64_t len, uint64_t *
 int volio_close(struct volio *v, struct lv_error *err)
 {
 	int rc = 0;
-	if (nbd_can_flush(v->nbd) == 1 && nbd_flush(v->nbd, 0) < 0)
+	/* only writes are flushed: QEMU 7.2 dies of a flush on a backup job's export */
+	if (v->writable && nbd_can_flush(v->nbd) == 1 && nbd_flush(v->nbd, 0) < 0)
 		rc = nbd_failed(err, "flush");
 	if (rc == 0 && nbd_shutdown(v->nbd, 0) < 0)
 		rc = nbd_failed(err, "shutdown");
+	/* Until the server has closed its end: QEMU 7.2 aborts (an assertion in
+	 * nbd_blockdev_client_closed) when its NBD server stops, as libvirt's backup job
+	 * ends, before a client's close is processed. */
+	for (int i = 0;
+	     rc == 0 && i < 100 && !nbd_aio_is_closed(v->nbd) && !nbd_aio_is_dead(v->nbd); i++)
+		nbd_poll(v->nbd, 100);
 	volio_free(v);
 	return rc;
 }

@@ -3,8 +3,11 @@
  * guest's config with its #qmdump#map lines, each disk a device of the VMA, zero
  * clusters not stored), with DATE.log and DATE.notes beside it. The disks are read
  * through QEMU's block layer (volio.h), so a linked clone's backing image counts. A
- * running guest is refused (stop mode: `labvirt down` it first). The archive is
+ * running guest is read in snapshot mode: libvirt's push-mode backup job copies its
+ * disks as they were when it began into qcow2 files while the guest runs on, and those
+ * are read (stop mode refuses a running guest). The archive is
  * written under a temporary name and takes its own only when whole. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -110,8 +113,42 @@ static int write_text(const char *path, const char *text, struct lv_error *err)
 	return 0;
 }
 
+/* A running guest's disks: libvirt's backup job, its socket and scratch files in a
+ * folder of their own. */
+struct live {
+	char *tmp;
+	char **sources, **copies;
+};
+
+static void live_end(struct ctx *c, const struct lab_guest *g, struct live *l)
+{
+	(void)c, (void)g;
+	for (size_t i = 0; l->copies && l->copies[i]; i++)
+		free(l->copies[i]), free(l->sources[i]);
+	free(l->copies), free(l->sources);
+	if (l->tmp) {
+		DIR *d = opendir(l->tmp);
+		for (struct dirent *de; d && (de = readdir(d));)
+			if (de->d_name[0] != '.')
+				unlinkat(dirfd(d), de->d_name, 0);
+		if (d)
+			closedir(d);
+		rmdir(l->tmp);
+	}
+	free(l->tmp);
+}
+
+static int live_open(struct live *l, const char *path, struct volio **ret, struct lv_error *err)
+{
+	for (size_t i = 0; l->copies && l->copies[i]; i++)
+		if (streq(l->sources[i], path))
+			return volio_open(l->copies[i], "qcow2", false, ret, err);
+	return lv_fail(err, LV_EXIT_FAIL, "backup: %s is not among the running guest's disks",
+		       path);
+}
+
 static int backup_guest(struct ctx *c, const struct lab_guest *g, const char *dir,
-			enum zs_compress comp, struct lv_error *err)
+			enum zs_compress comp, const char *mode, struct lv_error *err)
 {
 	if (g->kind != KIND_VM)
 		return lv_fail(err, LV_EXIT_USAGE, "backup %s: containers are not supported yet",
@@ -124,10 +161,29 @@ static int backup_guest(struct ctx *c, const struct lab_guest *g, const char *di
 	struct inv_domain dom;
 	if (virt_domain_query(c->virt, c->lab->name, g->name, &dom, err) < 0)
 		return -1;
-	if (dom.state != DOM_ABSENT && dom.state != DOM_SHUTOFF)
+	bool running = dom.state != DOM_ABSENT && dom.state != DOM_SHUTOFF;
+	if (running && streq(mode, "stop"))
 		return lv_fail(err, LV_EXIT_FAIL,
-			       "backup %s: it is running: stop it first (labvirt down %s)", g->name,
-			       g->name);
+			       "backup %s: it is running: stop it first (labvirt down %s), or "
+			       "--mode snapshot",
+			       g->name, g->name);
+	struct live live = {0};
+	if (running) {
+		live.tmp = xstrdup("/var/tmp/labvirt-backup-XXXXXX");
+		/* QEMU (its own user) writes the copies here: it may write and enter, not
+		 * list */
+		if (!mkdtemp(live.tmp) || chmod(live.tmp, 0733) < 0) {
+			int e = errno;
+			free(live.tmp);
+			live.tmp = NULL;
+			return lv_fail_errno(err, e, "backup %s: cannot make a folder", g->name);
+		}
+		if (virt_backup_push(c->virt, g->name, live.tmp, &live.sources, &live.copies, err) <
+		    0) {
+			live_end(c, g, &live);
+			return -1;
+		}
+	}
 	time_t now = time(NULL);
 	_cleanup_free_ char *base = vzdump_base_name(KIND_VM, g->vmid, now);
 	_cleanup_free_ char *final = xasprintf("%s/%s.vma%s", dir, base, zs_suffix(comp));
@@ -155,7 +211,8 @@ static int backup_guest(struct ctx *c, const struct lab_guest *g, const char *di
 		    .key = d->key, .storage = d->storage, .format = format_of(d->path)};
 		n++;
 		_cleanup_free_ char *dev = xasprintf("drive-%s", d->key);
-		rc = volio_open(b->path, format_of(b->path), false, &b->io, err);
+		rc = running ? live_open(&live, b->path, &b->io, err)
+			     : volio_open(b->path, format_of(b->path), false, &b->io, err);
 		if (rc == 0) {
 			b->size = volio_size(b->io);
 			rc = vma_writer_add_device(w, dev, b->size, &b->id, err);
@@ -193,9 +250,13 @@ static int backup_guest(struct ctx *c, const struct lab_guest *g, const char *di
 		zs_out_free(out.z);
 	vma_writer_free(w);
 	for (size_t i = 0; i < n; i++) {
-		volio_free(disks[i].io);
+		struct lv_error e2 = {0};
+		if (disks[i].io && volio_close(disks[i].io, &e2) < 0 && rc == 0)
+			rc = lv_fail(err, LV_EXIT_FAIL, "%s: %s", disks[i].path, e2.msg);
 		free(disks[i].path);
 	}
+	if (running)
+		live_end(c, g, &live);
 	struct stat st;
 	if (rc == 0 && stat(temp, &st) == 0 && rename(temp, final) < 0)
 		rc = lv_fail_errno(err, errno, "cannot rename to '%s'", final);
@@ -206,11 +267,12 @@ static int backup_guest(struct ctx *c, const struct lab_guest *g, const char *di
 	_cleanup_free_ char *log = xasprintf("%s/%s.log", dir, base);
 	_cleanup_free_ char *notes = xasprintf("%s/%s.vma%s.notes", dir, base, zs_suffix(comp));
 	_cleanup_free_ char *log_text =
-	    xasprintf("INFO: backup of VM %d (%s), mode stop, %zu disk%s\n"
+	    xasprintf("INFO: backup of VM %d (%s), mode %s, %zu disk%s\n"
 		      "INFO: %.1f GiB of disks, %.1f GiB read, archive %.1f MiB (%s)\n"
 		      "INFO: creating vzdump archive '%s'\nINFO: Finished Backup of VM %d\n",
-		      g->vmid, g->name, n, n == 1 ? "" : "s", total / 1073741824.0,
-		      data / 1073741824.0, st.st_size / 1048576.0, zs_name(comp), final, g->vmid);
+		      g->vmid, g->name, running ? "snapshot" : "stop", n, n == 1 ? "" : "s",
+		      total / 1073741824.0, data / 1073741824.0, st.st_size / 1048576.0,
+		      zs_name(comp), final, g->vmid);
 	_cleanup_free_ char *notes_text = xasprintf("%s\n", g->name); /* {{guestname}} */
 	if (write_text(log, log_text, err) < 0 || write_text(notes, notes_text, err) < 0)
 		return lv_prefix(err, "backup %s", g->name);
@@ -231,7 +293,7 @@ static char *default_dir(const struct lab *lab)
 
 int cmd_backup(struct ctx *c, int argc, char **argv, struct lv_error *err)
 {
-	const char *dir = NULL, *compress = "zstd", *mode = "stop";
+	const char *dir = NULL, *compress = "zstd", *mode = "snapshot";
 	const struct verb_opt opts[] = {{"--dir", NULL, &dir},
 					{"--dumpdir", NULL, &dir},
 					{"--compress", NULL, &compress},
@@ -248,10 +310,9 @@ int cmd_backup(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (zs_parse(compress, &comp) < 0)
 		return lv_fail(err, LV_EXIT_USAGE,
 			       "backup: --compress '%s': one of zstd, gzip, lzo, 0", compress);
-	if (!streq(mode, "stop"))
+	if (!streq(mode, "stop") && !streq(mode, "snapshot"))
 		return lv_fail(err, LV_EXIT_USAGE,
-			       "backup: --mode %s is not supported yet: only stop (the guest must "
-			       "be off)",
+			       "backup: --mode %s: snapshot or stop (suspend is not supported yet)",
 			       mode);
 	_cleanup_free_ bool *sel = NULL;
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
@@ -265,7 +326,8 @@ int cmd_backup(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (!dir && mkdir(own, 0755) < 0 && errno != EEXIST)
 		return lv_fail_errno(err, errno, "backup: cannot make '%s'", own);
 	for (size_t i = 0; i < c->lab->n_guests; i++)
-		if (sel[i] && backup_guest(c, &c->lab->guests[i], dir ? dir : own, comp, err) < 0)
+		if (sel[i] &&
+		    backup_guest(c, &c->lab->guests[i], dir ? dir : own, comp, mode, err) < 0)
 			return -1;
 	return 0;
 }

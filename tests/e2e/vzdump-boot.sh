@@ -347,9 +347,23 @@ e2e_check "inside, the marker is at 40 MiB" \
 	"at40=LABVIRT-VZDUMP-MARKER" -- lv_console restored
 
 # --- backup: refused while it runs; once off, an archive another reader checks
-lv backup restored --dir "$T/dump"
-e2e_check "backup of the running guest: exit 1, stop it first" rc_is 1
+lv backup restored --dir "$T/dump" --mode stop
+e2e_check "backup --mode stop of the running guest: exit 1, stop it first" rc_is 1
 e2e_check "... says so" err_has "it is running: stop it first"
+mkdir -p "$T/live"
+lv backup restored --dir "$T/live"
+e2e_check "backup of the running guest (snapshot mode, libvirt's backup job): exit 0" rc_is 0
+LIVE=$(ls "$T"/live/vzdump-qemu-100-*.vma.zst 2>/dev/null | head -n 1)
+LREAD=$(zstd -dc "$LIVE" | python3 "$HERE/../vzdump/readvma.py" - 2>&1)
+printf '%s\n' "$LREAD" | sed 's/^/#   readvma (live): /' >&2
+e2e_check "... the independent reader finds virtio0's bytes in it" \
+	grep -q "^drive-virtio0 67108864 $SUM0 " <<<"$LREAD"
+e2e_check "... its log says snapshot mode" grep -q "mode snapshot" "${LIVE%.vma.zst}.log"
+e2e_check "... and libvirt's copies are gone" \
+	sh -c '! ls -d /var/tmp/labvirt-backup-* 2>/dev/null' sh
+e2e_check "the guest still runs, and answers" \
+	e2e_console_expect -t 120 -p '' -w 'restored# ' -s 'echo "alive=$((6*7))"' 'alive=42' \
+	-- lv_console restored
 lv down restored --timeout 30
 e2e_check "labvirt down restored: exit 0" rc_is 0
 mkdir -p "$T/dump"
