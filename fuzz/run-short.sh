@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 build=${1:-build-fuzz}
 runs=${2:-20000}
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DLABVIRT_FUZZ=ON -DLABVIRT_CORE_ONLY=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_layout fuzz_render fuzz_template fuzz_aplinfo fuzz_vma
+cmake --build "$build" -j"$(nproc)" --target fuzz_layout fuzz_render fuzz_template fuzz_aplinfo fuzz_vma fuzz_zstream
 work=$(mktemp -d /tmp/labvirt-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-for t in layout render template aplinfo vma; do
+for t in layout render template aplinfo vma zstream; do
 	mkdir "$work/$t"
 	# The lab seeds are for the layout targets; the others have their own.
 	corpora=()

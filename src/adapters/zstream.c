@@ -338,7 +338,8 @@ static int lzo_block(struct zs_in *s, struct lv_error *err)
 			return 0;
 		if (need(s, sizeof(lzop_magic), err) < 0 ||
 		    memcmp(s->in + s->pos, lzop_magic, sizeof(lzop_magic)) != 0)
-			return in_fail(s, err, "trailing bytes after the");
+			return lv_fail(err, LV_EXIT_FAIL, "%s: trailing bytes after the lzo data",
+				       s->what);
 		return lzo_header(s, err);
 	}
 	if (need(s, 8, err) < 0)
