@@ -66,7 +66,9 @@ char **lvm_cmd_create_thick(const char *vg, const char *name, uint64_t size, con
 char **lvm_cmd_activate(const char *vg, const char *name);
 char **lvm_cmd_extend(const char *vg, const char *name, uint64_t size);
 char **lvm_cmd_remove(const char *vg, const char *name);
-char **lvm_cmd_image_info(const char *image);
+/* qemu-img info of image: its format probed (format NULL), or given (a volume of the
+ * lab, whose contents a guest wrote: never probed). */
+char **lvm_cmd_image_info(const char *image, const char *format);
 /* Writes image (of format) into the block device dev, skipping zeroes (a new
  * thin volume reads as zeroes), bypassing the page cache. */
 char **lvm_cmd_image_write(const char *image, const char *format, const char *dev);

@@ -17,4 +17,8 @@
 int qcow2_create(const char *path, uint64_t size, const char *backing, const char *backing_fmt,
 		 struct lv_error *err);
 
+/* The backing file name in path's qcow2 header, into buf (NUL-terminated): 1, or 0
+ * when path is no qcow2 image or has no backing file; -1 (errno) when unreadable. */
+int qcow2_backing(const char *path, char *buf, size_t n);
+
 #endif

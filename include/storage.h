@@ -12,6 +12,9 @@ struct storage_vol {
 	char *owner;   /* "LAB/GUEST/DISK": the ownership tag */
 	uint64_t size; /* bytes; 0 with import_from: the image's size */
 	const char *import_from;
+	/* import_from is a volume of the lab (labvirt clone) in this format: not probed
+	 * (a guest wrote its contents), and its backing chain is its own */
+	const char *import_format;
 	bool full_clone;
 	bool raw; /* dir: a raw file (a Proxmox volume named *.raw), else qcow2 */
 	/* A container's volume: a folder (dir: subvol) rather than a file, and what

@@ -35,8 +35,9 @@ int vzdump_maps(const char *text, const char *where, struct vzdump_map **ret, si
 /* The config `restore` writes, as qmrestore's restore_update_config_line makes it:
  * map, #vzdump#, lock:, unused, parent: lines dropped; a drive with backup=0
  * commented out; a drive in the map gets volume volids[i] (map order) and loses
- * format=; vmgenid (if not 0) becomes new_vmgenid; with unique, each net's MAC and
- * smbios1's uuid are new (from rnd). Snapshot sections ([name]) and what follows are
+ * format= (and labvirt's import-from= and clone=, which only make a volume);
+ * vmgenid (if not 0) becomes new_vmgenid; with unique, each net's MAC and smbios1's
+ * uuid are new (from rnd). Snapshot sections ([name]) and what follows are
  * dropped. name, if not NULL, replaces name: (or is added). */
 struct vzdump_restore {
 	const struct vzdump_map *maps;
@@ -45,6 +46,8 @@ struct vzdump_restore {
 	const char *name;
 	const char *new_vmgenid;
 	bool unique;
+	/* qm clone: template: dropped too (the clone is a guest), backup=0 drives kept */
+	bool clone;
 	/* a container's pct.conf (pct restore): the drives are rootfs and mpN, the name is
 	 * hostname:, the MACs hwaddr= */
 	bool ct;

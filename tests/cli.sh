@@ -62,6 +62,7 @@ Commands:
   listsnapshot [--json] GUEST
   backup       [--dir DIR] [--compress zstd|gzip|lzo|0] [--mode snapshot|stop] GUEST...
   restore      ARCHIVE [VMID] [--as NAME] [--storage ID] [--unique]
+  clone        [--full] [--storage ID] GUEST NEWNAME [VMID]
   fetch        [--all] [GUEST...]
 
 Options:
@@ -81,7 +82,7 @@ expect 2 "labvirt: unknown command 'frobnicate' (see labvirt --help)" "unknown c
 expect 2 "labvirt: unknown option '--bogus'" "unknown global option" --bogus up
 expect 2 "labvirt: -L needs a value" "missing option value" -L
 for verb in up plan status console down destroy xml validate ip view kiosk fetch snapshot \
-	rollback delsnapshot listsnapshot backup restore; do
+	rollback delsnapshot listsnapshot backup restore clone; do
 	expect 0 "" "$verb --help" "$verb" --help
 	expect_out "$verb --help shows its usage" "usage: labvirt $verb*"
 done
@@ -101,6 +102,12 @@ expect 2 "labvirt: backup: --mode suspend: snapshot or stop (suspend is not supp
 	"backup --mode suspend" -L "$TESTS/lifecycle/lab" backup --mode suspend a
 expect 2 "labvirt: restore: /nonexistent/x.vma is not named as vzdump names archives: give the VMID" \
 	"restore of a file not named as vzdump names them" -L "$TESTS/lifecycle/lab" restore /nonexistent/x.vma
+expect 2 "labvirt: usage: labvirt clone GUEST NEWNAME [VMID] [--full] [--storage ID]" \
+	"clone without a new name" -L "$TESTS/lifecycle/lab" clone a
+expect 2 "labvirt: clone: '99' is not a VMID (100 or more)" "clone with a bad VMID" \
+	-L "$TESTS/lifecycle/lab" clone a b 99
+expect 2 "labvirt: clone: 'B c' is not a valid guest name" "clone to a bad name" \
+	-L "$TESTS/lifecycle/lab" clone a "B c"
 expect 2 "labvirt: restore: 'abc' is not a VMID (100 or more)" "restore with a bad VMID" \
 	-L "$TESTS/lifecycle/lab" restore /nonexistent/x.vma abc
 expect 2 "labvirt: validate takes no arguments" "validate with an argument" \
@@ -148,7 +155,7 @@ expect 2 "labvirt: kiosk: name one guest" "kiosk GUEST -- --print: after --, no 
 expect 2 "labvirt: no guest '--print' in lab 'desk'" "xml -- --print: a guest called --print" \
 	-L "$T/desk" xml -- --print
 for verb in up plan status console down destroy xml validate ip view kiosk fetch snapshot \
-	rollback delsnapshot listsnapshot backup restore; do
+	rollback delsnapshot listsnapshot backup restore clone; do
 	expect 2 "labvirt: $verb: unknown option '--bogus'" "$verb GUEST --bogus: an option after the guest" \
 		-L "$T/desk" -c test:///default "$verb" xubuntu --bogus
 done

@@ -62,7 +62,10 @@ static void test_commands(void)
 	    {lvm_cmd_extend("pve", "home-b-scsi0", 1073741824ULL),
 	     "lvextend -q -L 1073741824b pve/home-b-scsi0"},
 	    {lvm_cmd_remove("pve", "home-b-scsi0"), "lvremove -q -f pve/home-b-scsi0"},
-	    {lvm_cmd_image_info("/img/a b.qcow2"), "qemu-img info --output=json /img/a b.qcow2"},
+	    {lvm_cmd_image_info("/img/a b.qcow2", NULL),
+	     "qemu-img info --output=json /img/a b.qcow2"},
+	    {lvm_cmd_image_info("/dev/vg/vm-100-disk-0", "raw"),
+	     "qemu-img info -f raw --output=json /dev/vg/vm-100-disk-0"},
 	    {lvm_cmd_image_write("/img/x.qcow2", "qcow2", "/dev/pve/home-a-virtio0"),
 	     "qemu-img convert -q -t none -n --target-is-zero -f qcow2 -O raw /img/x.qcow2 "
 	     "/dev/pve/home-a-virtio0"},
@@ -79,7 +82,7 @@ static void test_commands(void)
 		_cleanup_free_ char *what = xasprintf("command: %.40s...", cases[i].want);
 		check_str(got, cases[i].want, what);
 	}
-	char **v = lvm_cmd_image_info("/img/a b.qcow2");
+	char **v = lvm_cmd_image_info("/img/a b.qcow2", NULL);
 	check(streq(v[3], "/img/a b.qcow2") && !v[4], "a path with a blank is one argument");
 	lvm_argv_free(v);
 }

@@ -121,6 +121,26 @@ static void restore(const char *text)
 	free(m);
 }
 
+/* labvirt clone of a template: its drives on the new volumes (import-from= gone), the
+ * cloud-init drive renamed, template: and snapshots dropped, backup=0 drives kept. */
+static void clone(const char *text)
+{
+	struct vzdump_map m[] = {{.virtdev = "scsi0"}, {.virtdev = "scsi1"}, {.virtdev = "ide2"}};
+	char *volids[] = {"local:105/vm-105-disk-0.qcow2", "local:105/vm-105-disk-1.qcow2",
+			  "local:105/vm-105-cloudinit.qcow2", NULL};
+	struct vzdump_restore r = {.maps = m,
+				   .n_maps = 3,
+				   .volids = volids,
+				   .name = "web3",
+				   .new_vmgenid = "11111111-2222-4333-8444-555555555555",
+				   .unique = true,
+				   .clone = true,
+				   .new_mac = fake_mac,
+				   .new_uuid = fake_uuid};
+	_cleanup_free_ char *out = vzdump_restore_config(text, &r);
+	golden("clone.golden", out);
+}
+
 static void backup(const char *text)
 {
 	struct vzdump_backup_disk d[] = {{"scsi0", "local", "qcow2"}, {"virtio1", "lvm", "raw"}};
@@ -145,5 +165,12 @@ int main(int argc, char **argv)
 	maps(text);
 	restore(text);
 	backup(text);
+	_cleanup_free_ char *tpath = xasprintf("%s/template.conf", dir);
+	_cleanup_free_ char *tmpl = lv_read_file(tpath, NULL);
+	if (!tmpl) {
+		printf("not ok - read %s\n", tpath);
+		return 1;
+	}
+	clone(tmpl);
 	return tap_summary();
 }

@@ -40,12 +40,15 @@ int lvm_host_report(const struct lab_storage *s, char **argv, char **ret_out, st
 	return lv_fail(err, e.code, "%s storage '%s': %s", type_of(s), s->id, e.msg);
 }
 
-int lvm_host_image_info(const char *image, struct lvm_image *ret, struct lv_error *err)
+int lvm_host_image_info(const char *image, const char *format, struct lvm_image *ret,
+			struct lv_error *err)
 {
-	_cleanup_argv_ char **cmd = lvm_cmd_image_info(image);
+	_cleanup_argv_ char **cmd = lvm_cmd_image_info(image, format);
 	_cleanup_free_ char *out = NULL;
 	if (lvm_host_run(cmd, &out, err) < 0 || lvm_parse_image_info(out, ret, err) < 0)
 		return lv_prefix(err, "import-from '%s'", image);
+	if (format)
+		return 0;
 	if (ret->backing)
 		return lv_fail(err, LV_EXIT_FAIL,
 			       "image '%s' has a backing file of its own: refused (it could expose "

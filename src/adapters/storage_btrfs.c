@@ -159,11 +159,12 @@ static int image_load(const struct storage_vol *v, struct image *img, struct lv_
 	img->abs = realpath(v->import_from, NULL);
 	if (!img->abs)
 		return lv_fail_errno(err, errno, "cannot resolve '%s'", v->import_from);
-	const char *argv[] = {"qemu-img", "info", "--output=json", img->abs, NULL};
+	_cleanup_argv_ char **argv = lvm_cmd_image_info(img->abs, v->import_format);
 	_cleanup_free_ char *out = NULL;
-	if (host_run(argv, &out, err) < 0 || lvm_parse_image_info(out, &img->info, err) < 0)
+	if (host_run((const char **)argv, &out, err) < 0 ||
+	    lvm_parse_image_info(out, &img->info, err) < 0)
 		return lv_prefix(err, "import-from '%s'", v->import_from);
-	if (img->info.backing || img->info.data_file)
+	if (!v->import_format && (img->info.backing || img->info.data_file))
 		return lv_fail(err, LV_EXIT_FAIL,
 			       "image '%s' has a backing or data file of its own: refused (it "
 			       "could expose host files)",

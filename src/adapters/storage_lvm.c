@@ -121,7 +121,8 @@ static int lvm_create(const struct storage_vol *v, struct lv_error *err)
 	if (taken)
 		return lv_fail(err, LV_EXIT_FAIL, "'%s' exists", v->path);
 	if (v->import_from &&
-	    (need_tools(s, true, err) < 0 || lvm_host_image_info(v->import_from, &img, err) < 0))
+	    (need_tools(s, true, err) < 0 ||
+	     lvm_host_image_info(v->import_from, v->import_format, &img, err) < 0))
 		return -1;
 	uint64_t size = img.virtual_size > v->size ? img.virtual_size : v->size;
 	_cleanup_free_ char *tag = owner_tag(v);
@@ -227,8 +228,9 @@ static int vol_need(const struct storage_vol *v, uint64_t extent, uint64_t *ret,
 		    struct lv_error *err)
 {
 	struct lvm_image img = {0};
-	if (v->import_from && (need_tools(v->storage, true, err) < 0 ||
-			       lvm_host_image_info(v->import_from, &img, err) < 0))
+	if (v->import_from &&
+	    (need_tools(v->storage, true, err) < 0 ||
+	     lvm_host_image_info(v->import_from, v->import_format, &img, err) < 0))
 		return -1;
 	uint64_t size = img.virtual_size > v->size ? img.virtual_size : v->size;
 	*ret = extent ? (size + extent - 1) / extent * extent : size;

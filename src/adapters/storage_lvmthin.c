@@ -117,9 +117,9 @@ static int lv_create(const struct lab_storage *s, const char *name, uint64_t siz
 	return run(cmd, NULL, err);
 }
 
-static int image_info(const char *image, struct lvm_image *ret, struct lv_error *err)
+static int image_info(const struct storage_vol *v, struct lvm_image *ret, struct lv_error *err)
 {
-	return lvm_host_image_info(image, ret, err);
+	return lvm_host_image_info(v->import_from, v->import_format, ret, err);
 }
 
 /* Writes the image into a new thin volume; removes the volume on failure. */
@@ -237,8 +237,7 @@ static int lvmthin_create(const struct storage_vol *v, struct lv_error *err)
 		}
 	} else if (rc == 0) {
 		struct lvm_image img;
-		rc = need_tools(s, true, err) < 0 || image_info(v->import_from, &img, err) < 0 ? -1
-											       : 0;
+		rc = need_tools(s, true, err) < 0 || image_info(v, &img, err) < 0 ? -1 : 0;
 		uint64_t size = rc == 0 && img.virtual_size > v->size ? img.virtual_size : v->size;
 		if (rc == 0 && v->full_clone)
 			rc = lv_create_from(s, lv_name_of(v), size, tag, v->import_from, &img, err);
@@ -313,7 +312,7 @@ static int demand_add(struct demand *d, const struct pool_state *st, const struc
 	}
 	struct lvm_image img;
 	struct stat fs;
-	if (need_tools(v->storage, true, err) < 0 || image_info(v->import_from, &img, err) < 0)
+	if (need_tools(v->storage, true, err) < 0 || image_info(v, &img, err) < 0)
 		return -1;
 	if (stat(v->import_from, &fs) < 0)
 		return lv_fail_errno(err, errno, "cannot stat '%s'", v->import_from);

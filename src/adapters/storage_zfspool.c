@@ -277,7 +277,7 @@ static int create_zvol_volume(const struct storage_vol *v, const char *ds, const
 	if (!v->import_from)
 		return create_zvol(s, ds, v->size, prop, err) < 0 ? -1 : wait_link(v->path, err);
 	struct lvm_image img;
-	if (lvm_host_image_info(v->import_from, &img, err) < 0)
+	if (lvm_host_image_info(v->import_from, v->import_format, &img, err) < 0)
 		return -1;
 	if (v->size && v->size < img.virtual_size)
 		return lv_fail(err, LV_EXIT_FAIL,

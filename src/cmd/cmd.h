@@ -100,5 +100,6 @@ int cmd_rollback(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_delsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_listsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err);
 int cmd_restore(struct ctx *c, int argc, char **argv, struct lv_error *err);
+int cmd_clone(struct ctx *c, int argc, char **argv, struct lv_error *err);
 
 #endif

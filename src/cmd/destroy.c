@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "intent.h"
+#include "qcow2.h"
 #include "storage.h"
 
 static int confirm(struct ctx *c, const bool *sel, bool yes, struct lv_error *err)
@@ -136,6 +137,37 @@ static int refuse_protected(struct ctx *c, const bool *sel, struct lv_error *err
 	return 0;
 }
 
+/* As Proxmox: a template's disk that a guest left standing is a linked clone's base
+ * (its qcow2 backing file, labvirt clone) is not removed, nor anything else. */
+static int refuse_bases(struct ctx *c, const bool *sel, struct lv_error *err)
+{
+	const struct lab *lab = c->lab;
+	for (size_t i = 0; i < lab->n_guests; i++) {
+		const struct lab_guest *t = &lab->guests[i];
+		for (size_t k = 0; sel[i] && t->template && k < t->n_disks; k++) {
+			_cleanup_free_ char *base = lab_disk_path(lab, t, &t->disks[k]);
+			for (size_t j = 0; base && j < lab->n_guests; j++) {
+				const struct lab_guest *g = &lab->guests[j];
+				for (size_t d = 0; !sel[j] && d < g->n_disks; d++) {
+					_cleanup_free_ char *path =
+					    lab_disk_path(lab, g, &g->disks[d]);
+					char backing[QCOW2_MAX_BACKING + 1];
+					if (path &&
+					    qcow2_backing(path, backing, sizeof(backing)) == 1 &&
+					    streq(backing, base))
+						return lv_fail(
+						    err, LV_EXIT_FAIL,
+						    "destroy: %s's %s (%s) is the base of "
+						    "%s's linked clone %s: nothing removed",
+						    t->name, t->disks[k].key, base, g->name,
+						    g->disks[d].key);
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 int cmd_destroy(struct ctx *c, int argc, char **argv, struct lv_error *err)
 {
 	bool yes = false;
@@ -148,8 +180,8 @@ int cmd_destroy(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return -1;
 	struct engine eng = ctx_engine(c);
 	if (ctx_select(c, argc - first, argv + first, &sel, err) < 0 ||
-	    refuse_protected(c, sel, err) < 0 || confirm(c, sel, yes, err) < 0 ||
-	    ctx_lock(c, "destroy", &lock, err) < 0 ||
+	    refuse_protected(c, sel, err) < 0 || refuse_bases(c, sel, err) < 0 ||
+	    confirm(c, sel, yes, err) < 0 || ctx_lock(c, "destroy", &lock, err) < 0 ||
 	    intent_recover(&eng, argc - first == 0, &left, err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->lab->n_guests; i++)

@@ -65,6 +65,11 @@ static const struct verb verbs[] = {
      "[.zst|.gz]) in lxc/VMID.conf (VMID: the archive's unless given); each disk a new\n"
      "volume on its storage or on --storage ID. --as NAME renames it; --unique gives\n"
      "it new MAC addresses (and a VM a new SMBIOS UUID). Overwrites nothing."},
+    {"clone", cmd_clone, "[--full] [--storage ID] GUEST NEWNAME [VMID]",
+     "Clone the guest as qm clone does: a new config qemu-server/VMID.conf (VMID: the\n"
+     "first free from 100) with new MACs, UUID and vmgenid, and each disk a new\n"
+     "volume: a full copy of a stopped guest, or a linked clone of a template's\n"
+     "(template: 1, never started by up) unless --full. --storage: with --full only."},
     {"fetch", cmd_fetch, "[--all] [GUEST...]",
      "Download and check the catalogue images the guests use (all with --all), ahead\n"
      "of `up`. An image already there is checked once, then kept read-only."},

@@ -7,7 +7,12 @@
  * Nothing is overwritten: the VMID, the name and every volume must be free. The
  * volumes are journalled as made and not done, and the config lands last, by
  * rename: a failure removes what the run made, a killed run is recovered by the
- * next `up`, `destroy` or `restore`, and a guest exists only once whole. */
+ * next `up`, `destroy` or `restore`, and a guest exists only once whole.
+ *
+ * `labvirt clone GUEST NEWNAME [VMID] [--full] [--storage ID]` is the same run with a
+ * guest of the lab as its source, as qm clone makes it: the config with a new name,
+ * MACs, UUID and vmgenid, each disk a new volume filled by the storage itself (a full
+ * copy, or for a template, template: 1, a linked clone on its disk). */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -34,12 +39,15 @@ struct rdisk {
 	bool made;
 	size_t entry;
 	struct ct_fill *fill; /* a container's rootfs: filled from the archive */
+	char *src;            /* clone: the source volume */
 };
 
 struct restore {
 	struct ctx *c;
 	const char *archive;
-	bool ct; /* a container's archive (vzdump-lxc-*.tar*) */
+	bool ct;                     /* a container's archive (vzdump-lxc-*.tar*) */
+	const struct lab_guest *src; /* clone: the source guest, archive its name */
+	bool full;                   /* clone: copies, not linked clones */
 	struct zs_in *in;
 	struct vma_reader *r;
 	struct rdisk *disks;
@@ -320,6 +328,53 @@ static int make_volumes(struct restore *rs, struct intent *in, struct lv_error *
 	return 0;
 }
 
+/* The lab with text staged as the new guest's config (qemu-server/ or lxc/VMID.conf),
+ * and each drive's new volume found in it. */
+static int load_new(struct restore *rs, const char *text, const char *where, int vmid,
+		    enum lab_kind kind, const char *hint, struct lab **ret_lab,
+		    struct lv_error *err)
+{
+	_cleanup_free_ char *fname =
+	    xasprintf("%s/%d.conf", kind == KIND_CT ? "lxc" : "qemu-server", vmid);
+	struct lv_diag diags = {0};
+	_cleanup_lab_ struct lab *lab = NULL;
+	if (lab_load_with(rs->c->lab_dir, fname, text, where, &lab, &diags) < 0) {
+		for (size_t i = 0; i < diags.n; i++)
+			fprintf(rs->c->errout, "%s\n", diags.lines[i]);
+		lv_diag_free(&diags);
+		return lv_fail(
+		    err, LV_EXIT_USAGE, "%s: the %s config does not fit the lab (above)%s",
+		    rs->src ? "clone" : "restore", rs->src ? "new guest's" : "archive's", hint);
+	}
+	lv_diag_free(&diags);
+	const struct lab_guest *g = NULL;
+	for (size_t i = 0; i < lab->n_guests; i++)
+		if (lab->guests[i].vmid == vmid && lab->guests[i].kind == kind)
+			g = &lab->guests[i];
+	for (size_t i = 0; g && i < rs->n; i++) {
+		struct rdisk *d = &rs->disks[i];
+		const struct lab_disk *k = NULL;
+		for (size_t j = 0; j < g->n_disks; j++)
+			if (streq(g->disks[j].key, d->map->virtdev))
+				k = &g->disks[j];
+		if (!k)
+			return lv_fail(err, LV_EXIT_FAIL, "%s: drive %s is not in the config",
+				       where, d->map->virtdev);
+		storage_vol_init(&d->v, lab, g, k);
+		if (d->dev || d->src) /* the archive's size; a clone's: its source's */
+			d->v.size = d->dev ? d->dev->size : 0;
+		d->v.import_from = d->src; /* clone: the storage fills it */
+		d->v.import_format = d->src ? (endswith(d->src, ".qcow2") ? "qcow2" : "raw") : NULL;
+		d->v.full_clone = rs->full;
+		if (kind == KIND_CT)
+			ct_volume_fill_restore(&d->v, &d->fill, lab, g, k, rs->archive);
+	}
+	if (!g)
+		return lv_fail(err, LV_EXIT_FAIL, "%s: no guest %d in the config", where, vmid);
+	*ret_lab = steal_pointer(&lab);
+	return 0;
+}
+
 static int prepare(struct restore *rs, const char *storage_opt, const char *as, bool unique,
 		   int vmid, struct lab **ret_lab, char **ret_text, struct lv_error *err)
 {
@@ -364,39 +419,11 @@ static int prepare(struct restore *rs, const char *storage_opt, const char *as, 
 				      .new_uuid = new_uuid,
 				      .opaque = rs};
 	_cleanup_free_ char *out = vzdump_restore_config(text, &spec);
-	_cleanup_free_ char *fname = xasprintf("qemu-server/%d.conf", vmid);
-	struct lv_diag diags = {0};
-	struct lab *lab = NULL;
-	if (lab_load_with(rs->c->lab_dir, fname, out, where, &lab, &diags) < 0) {
-		for (size_t i = 0; i < diags.n; i++)
-			fprintf(rs->c->errout, "%s\n", diags.lines[i]);
-		lv_diag_free(&diags);
-		return lv_fail(err, LV_EXIT_USAGE,
-			       "restore: the archive's config does not fit the lab (above)%s",
-			       unique ? "" : "; --unique gives it new MAC addresses and UUID");
-	}
-	lv_diag_free(&diags);
-	const struct lab_guest *g = NULL;
-	for (size_t i = 0; i < lab->n_guests; i++)
-		if (lab->guests[i].vmid == vmid && lab->guests[i].kind == KIND_VM)
-			g = &lab->guests[i];
-	for (size_t i = 0; g && i < rs->n; i++) {
-		struct rdisk *d = &rs->disks[i];
-		const struct lab_disk *k = NULL;
-		for (size_t j = 0; j < g->n_disks; j++)
-			if (streq(g->disks[j].key, d->map->virtdev))
-				k = &g->disks[j];
-		if (!k) {
-			lab_free(lab);
-			return lv_fail(err, LV_EXIT_FAIL, "%s: drive %s is not in the config",
-				       where, d->map->virtdev);
-		}
-		storage_vol_init(&d->v, lab, g, k);
-		d->v.size = d->dev->size;
-		d->v.import_from = NULL;
-	}
 	rs->maps_keep = steal_pointer(&maps);
-	*ret_lab = lab;
+	if (load_new(rs, out, where, vmid, KIND_VM,
+		     unique ? "" : "; --unique gives it new MAC addresses and UUID", ret_lab,
+		     err) < 0)
+		return -1;
 	*ret_text = steal_pointer(&out);
 	return 0;
 }
@@ -459,34 +486,102 @@ static int prepare_ct(struct restore *rs, const char *storage_opt, const char *a
 				      .new_uuid = new_uuid,
 				      .opaque = rs};
 	_cleanup_free_ char *out = vzdump_restore_config(text, &spec);
-	_cleanup_free_ char *fname = xasprintf("lxc/%d.conf", vmid);
-	struct lv_diag diags = {0};
-	struct lab *lab = NULL;
-	if (lab_load_with(rs->c->lab_dir, fname, out, where, &lab, &diags) < 0) {
-		for (size_t i = 0; i < diags.n; i++)
-			fprintf(rs->c->errout, "%s\n", diags.lines[i]);
-		lv_diag_free(&diags);
-		return lv_fail(err, LV_EXIT_USAGE,
-			       "restore: the archive's config does not fit the lab (above)%s",
-			       unique ? "" : "; --unique gives it new MAC addresses");
+	if (load_new(rs, out, where, vmid, KIND_CT,
+		     unique ? "" : "; --unique gives it new MAC addresses", ret_lab, err) < 0)
+		return -1;
+	*ret_text = steal_pointer(&out);
+	return 0;
+}
+
+/* A guest of the lab as the source (labvirt clone): its config file with the drives on
+ * new volumes (volids in map order), a cloud-init drive renamed for the new VMID. */
+static int prepare_clone(struct restore *rs, const char *storage_opt, const char *as, int vmid,
+			 struct lab **ret_lab, char **ret_text, struct lv_error *err)
+{
+	const struct lab *lab = rs->c->lab;
+	const struct lab_guest *src = rs->src;
+	size_t len = 0;
+	_cleanup_free_ char *text = lv_read_file(src->file, &len);
+	if (!text)
+		return lv_fail_errno(err, errno, "cannot read '%s'", src->file);
+	struct vzdump_map *maps = xcalloc(src->n_disks + 1, sizeof(*maps));
+	rs->maps_keep = maps;
+	rs->disks = xcalloc(src->n_disks + 1, sizeof(*rs->disks));
+	const struct lab_storage *to = storage_opt ? lab_find_storage(lab, storage_opt) : NULL;
+	if (storage_opt && !to)
+		return lv_fail(err, LV_EXIT_USAGE, "clone: lab %s has no storage '%s'", lab->name,
+			       storage_opt);
+	for (size_t i = 0; i < src->n_disks; i++) {
+		const struct lab_disk *k = &src->disks[i];
+		if (k->empty || k->cloudinit || k->media == MEDIA_CDROM)
+			continue;
+		if (!k->allocate)
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s:%d: %s is %s, not a volume of a storage: clone copies "
+				       "volumes only",
+				       src->file, k->line, k->key, k->path ? k->path : "no volume");
+		if (startswith(k->key, "tpmstate"))
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s:%d: cloning tpmstate0 is not supported yet", src->file,
+				       k->line);
+		const struct lab_storage *s = to ? to : lab_find_storage(lab, k->storage);
+		if (!rs->full && s->type == STORAGE_LVM)
+			return lv_fail(
+			    err, LV_EXIT_USAGE,
+			    "clone %s: %s is on lvm storage %s, which cannot make linked "
+			    "clones: give --full",
+			    src->name, k->key, s->id);
+		char *path = lab_disk_path(lab, src, k);
+		struct stat st;
+		if (!path || stat(path, &st) < 0) {
+			lv_fail(err, LV_EXIT_FAIL,
+				"clone %s: its %s volume %s does not exist: labvirt up %s first",
+				src->name, k->key, path ? path : "?", src->name);
+			free(path);
+			return -1;
+		}
+		struct vzdump_map *m = &maps[rs->n];
+		snprintf(m->virtdev, sizeof(m->virtdev), "%s", k->key);
+		snprintf(m->storage, sizeof(m->storage), "%s", s->id);
+		/* what the storage makes: a dir storage's clones are qcow2 */
+		snprintf(m->format, sizeof(m->format), "%s",
+			 s->type == STORAGE_DIR ? "qcow2" : "raw");
+		rs->disks[rs->n++] = (struct rdisk){.map = m, .src = path};
 	}
-	lv_diag_free(&diags);
-	const struct lab_guest *g = NULL;
-	for (size_t i = 0; i < lab->n_guests; i++)
-		if (lab->guests[i].vmid == vmid && lab->guests[i].kind == KIND_CT)
-			g = &lab->guests[i];
-	const struct lab_disk *k = NULL;
-	for (size_t j = 0; g && j < g->n_disks; j++)
-		if (streq(g->disks[j].key, "rootfs"))
-			k = &g->disks[j];
-	if (!k) {
-		lab_free(lab);
-		return lv_fail(err, LV_EXIT_FAIL, "%s: no rootfs volume", where);
+	if (pick_volids(rs, NULL, vmid, err) < 0)
+		return -1;
+	_cleanup_free_ char **volids = xcalloc(src->n_disks + 1, sizeof(*volids));
+	size_t n_maps = rs->n;
+	for (size_t i = 0; i < rs->n; i++)
+		volids[i] = xstrdup(rs->disks[i].volid);
+	for (size_t i = 0; i < src->n_disks; i++) {
+		const struct lab_disk *k = &src->disks[i];
+		const struct lab_storage *s =
+		    k->cloudinit ? lab_find_storage(lab, k->storage) : NULL;
+		if (!s)
+			continue;
+		snprintf(maps[n_maps].virtdev, sizeof(maps[n_maps].virtdev), "%s", k->key);
+		volids[n_maps++] = lab_storage_files(s)
+				       ? xasprintf("%s:%d/vm-%d-cloudinit.qcow2", s->id, vmid, vmid)
+				       : xasprintf("%s:vm-%d-cloudinit", s->id, vmid);
 	}
-	storage_vol_init(&rs->disks[0].v, lab, g, k);
-	rs->disks[0].v.import_from = NULL;
-	ct_volume_fill_restore(&rs->disks[0].v, &rs->disks[0].fill, lab, g, k, rs->archive);
-	*ret_lab = lab;
+	char genid[37];
+	snprintf(genid, sizeof(genid), "%s", new_uuid(rs));
+	struct vzdump_restore spec = {.maps = maps,
+				      .n_maps = n_maps,
+				      .volids = volids,
+				      .name = as,
+				      .new_vmgenid = genid,
+				      .unique = true,
+				      .clone = true,
+				      .new_mac = new_mac,
+				      .new_uuid = new_uuid,
+				      .opaque = rs};
+	_cleanup_free_ char *out = vzdump_restore_config(text, &spec);
+	for (size_t i = 0; i < n_maps; i++)
+		free(volids[i]);
+	if (load_new(rs, out, src->file, vmid, KIND_VM, "", ret_lab, err) < 0)
+		return -1;
 	*ret_text = steal_pointer(&out);
 	return 0;
 }
@@ -532,6 +627,7 @@ static void restore_free(struct restore *rs)
 		volio_free(rs->disks[i].io);
 		free(rs->disks[i].volid);
 		free(rs->disks[i].fill);
+		free(rs->disks[i].src);
 		storage_vol_clear(&rs->disks[i].v);
 	}
 	free(rs->disks);
@@ -560,10 +656,11 @@ static int run(struct restore *rs, const char *storage_opt, const char *as, bool
 	struct ctx *c = rs->c;
 	_cleanup_lab_ struct lab *lab = NULL;
 	_cleanup_free_ char *text = NULL;
-	if (rs->ct ? prepare_ct(rs, storage_opt, as, unique, vmid, &lab, &text, err) < 0
-		   : (zs_in_open(rs->archive, &rs->in, err) < 0 ||
-		      vma_reader_open(archive_read, rs->in, rs->archive, &rs->r, err) < 0 ||
-		      prepare(rs, storage_opt, as, unique, vmid, &lab, &text, err) < 0))
+	if (rs->src  ? prepare_clone(rs, storage_opt, as, vmid, &lab, &text, err) < 0
+	    : rs->ct ? prepare_ct(rs, storage_opt, as, unique, vmid, &lab, &text, err) < 0
+		     : (zs_in_open(rs->archive, &rs->in, err) < 0 ||
+			vma_reader_open(archive_read, rs->in, rs->archive, &rs->r, err) < 0 ||
+			prepare(rs, storage_opt, as, unique, vmid, &lab, &text, err) < 0))
 		return -1;
 	if (check_volumes(rs, err) < 0)
 		return -1;
@@ -575,11 +672,11 @@ static int run(struct restore *rs, const char *storage_opt, const char *as, bool
 	intent_init(&in, &eng);
 	rs->progress = isatty(fileno(c->errout));
 	int rc = make_volumes(rs, &in, err);
-	if (rc == 0 && !rs->ct)
+	if (rc == 0 && rs->r)
 		rc = vma_reader_extract(rs->r, write_cb, rs, err);
-	if (rs->progress)
+	if (rs->progress && rs->r)
 		fprintf(c->errout, "\n");
-	for (size_t i = 0; rc == 0 && i < rs->n && !rs->ct; i++) {
+	for (size_t i = 0; rc == 0 && i < rs->n && rs->r; i++) {
 		rc = volio_close(rs->disks[i].io, err);
 		rs->disks[i].io = NULL;
 	}
@@ -599,11 +696,34 @@ static int run(struct restore *rs, const char *storage_opt, const char *as, bool
 	for (size_t i = 0; i < lab->n_guests; i++)
 		if (lab->guests[i].vmid == vmid)
 			g = &lab->guests[i];
-	fprintf(c->out, "restored %s (%d) from %s: %zu disk%s, %.1f GiB\n", g ? g->name : "?", vmid,
-		rs->archive, rs->n, rs->n == 1 ? "" : "s", rs->total / 1073741824.0);
+	if (rs->src)
+		fprintf(c->out, "cloned %s (%d) from %s: %zu disk%s, %s\n", g ? g->name : "?", vmid,
+			rs->src->name, rs->n, rs->n == 1 ? "" : "s",
+			rs->full ? "full copies" : "linked clones");
+	else
+		fprintf(c->out, "restored %s (%d) from %s: %zu disk%s, %.1f GiB\n",
+			g ? g->name : "?", vmid, rs->archive, rs->n, rs->n == 1 ? "" : "s",
+			rs->total / 1073741824.0);
 	for (size_t i = 0; i < rs->n; i++)
 		fprintf(c->out, "  %s: %s\n", rs->disks[i].map->virtdev, rs->disks[i].volid);
 	return 0;
+}
+
+/* The lab loaded and locked, and a killed run's leftovers gone first, as `up` does. */
+static int begin(struct ctx *c, const char *verb, struct host_lock **lock, struct lv_error *err)
+{
+	int pid = 0;
+	size_t open_steps = 0;
+	if (ctx_load(c, err) < 0 || ctx_lock(c, verb, lock, err) < 0)
+		return -1;
+	struct engine eng = ctx_engine(c);
+	int pending = intent_pending(&eng, &pid, &open_steps, err);
+	if (pending <= 0)
+		return pending;
+	if (ctx_connect(c, err) < 0)
+		return -1;
+	eng = ctx_engine(c);
+	return intent_recover(&eng, false, NULL, err);
 }
 
 int cmd_restore(struct ctx *c, int argc, char **argv, struct lv_error *err)
@@ -636,21 +756,8 @@ int cmd_restore(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (as && !lab_is_guest_name(as))
 		return lv_fail(err, LV_EXIT_USAGE, "restore: '%s' is not a valid guest name", as);
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
-	int pid = 0;
-	size_t open_steps = 0;
-	if (ctx_load(c, err) < 0 || ctx_lock(c, "restore", &lock, err) < 0)
+	if (begin(c, "restore", &lock, err) < 0)
 		return -1;
-	struct engine eng = ctx_engine(c);
-	int pending = intent_pending(&eng, &pid, &open_steps, err);
-	if (pending < 0)
-		return -1;
-	if (pending) { /* a killed run's leftovers go first, as `up` does */
-		if (ctx_connect(c, err) < 0)
-			return -1;
-		eng = ctx_engine(c);
-		if (intent_recover(&eng, false, NULL, err) < 0)
-			return -1;
-	}
 	if (vmid_taken(c->lab, vmid))
 		return lv_fail(err, LV_EXIT_FAIL,
 			       "restore: VMID %d is taken in lab %s: give another VMID", vmid,
@@ -659,6 +766,67 @@ int cmd_restore(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return lv_fail(err, LV_EXIT_FAIL, "restore: lab %s has a guest %s: give --as NAME",
 			       c->lab->name, as);
 	int rc = run(&rs, storage, as, unique, vmid, err);
+	restore_free(&rs);
+	return rc;
+}
+
+int cmd_clone(struct ctx *c, int argc, char **argv, struct lv_error *err)
+{
+	const char *storage = NULL;
+	bool full = false;
+	const struct verb_opt opts[] = {
+	    {"--full", &full, NULL}, {"--storage", NULL, &storage}, {0}};
+	int first = verb_options(argc, argv, opts, err);
+	if (first < 0)
+		return -1;
+	int vmid = 0;
+	if (argc - first < 2 || argc - first > 3)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "usage: labvirt clone GUEST NEWNAME [VMID] [--full] [--storage ID]");
+	const char *name = argv[first + 1];
+	if (argc - first == 3 && parse_vmid(argv[first + 2], &vmid) < 0)
+		return lv_fail(err, LV_EXIT_USAGE, "clone: '%s' is not a VMID (100 or more)",
+			       argv[first + 2]);
+	if (!lab_is_guest_name(name))
+		return lv_fail(err, LV_EXIT_USAGE, "clone: '%s' is not a valid guest name", name);
+	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
+	if (begin(c, "clone", &lock, err) < 0)
+		return -1;
+	const struct lab_guest *src = lab_find_guest(c->lab, argv[first]);
+	if (!src)
+		return lv_fail(err, LV_EXIT_USAGE, "clone: lab %s has no guest %s", c->lab->name,
+			       argv[first]);
+	if (src->kind == KIND_CT)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "clone %s: cloning a container is not supported yet", src->name);
+	/* as qm clone: a guest is copied whole, a template linked unless --full */
+	full = full || !src->template;
+	if (!full && storage)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "clone %s: --storage needs --full: a linked clone stays on its "
+			       "template's storage",
+			       src->name);
+	if (lab_find_guest(c->lab, name))
+		return lv_fail(err, LV_EXIT_FAIL, "clone: lab %s has a guest %s", c->lab->name,
+			       name);
+	if (vmid && vmid_taken(c->lab, vmid))
+		return lv_fail(err, LV_EXIT_FAIL, "clone: VMID %d is taken in lab %s", vmid,
+			       c->lab->name);
+	for (vmid = vmid ? vmid : 100; vmid_taken(c->lab, vmid); vmid++) /* as nextid */
+		;
+	if (!src->template) { /* a running guest's disks change under the copy */
+		struct inv_domain d;
+		if (ctx_connect(c, err) < 0 ||
+		    virt_domain_query(c->virt, c->lab->name, src->name, &d, err) < 0)
+			return -1;
+		if (d.state == DOM_RUNNING || d.state == DOM_PAUSED)
+			return lv_fail(err, LV_EXIT_FAIL,
+				       "clone %s: it is running and its disks would change under "
+				       "the copy: stop it first (labvirt down %s)",
+				       src->name, src->name);
+	}
+	struct restore rs = {.c = c, .archive = src->name, .src = src, .full = full};
+	int rc = run(&rs, storage, name, true, vmid, err);
 	restore_free(&rs);
 	return rc;
 }

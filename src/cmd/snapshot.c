@@ -25,6 +25,11 @@ static int snap_guest(struct ctx *c, const char *verb, const char *name, bool di
 	if (g->kind != KIND_VM)
 		return lv_fail(err, LV_EXIT_USAGE,
 			       "%s %s: containers' snapshots are not supported yet", verb, name);
+	if (g->template && disks && streq(verb, "snapshot"))
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "snapshot %s: a template cannot take snapshots (as on Proxmox): "
+			       "clone it (labvirt clone)",
+			       name);
 	for (size_t i = 0; disks && i < g->n_disks; i++) {
 		const struct lab_disk *d = &g->disks[i];
 		if (d->media != MEDIA_DISK || d->cloudinit || d->readonly || d->empty)

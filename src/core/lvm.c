@@ -529,8 +529,11 @@ char **lvm_cmd_remove(const char *vg, const char *name)
 	return argv_new((const char *[]){"lvremove", "-q", "-f", lv, NULL});
 }
 
-char **lvm_cmd_image_info(const char *image)
+char **lvm_cmd_image_info(const char *image, const char *format)
 {
+	if (format)
+		return argv_new((const char *[]){"qemu-img", "info", "-f", format, "--output=json",
+						 image, NULL});
 	return argv_new((const char *[]){"qemu-img", "info", "--output=json", image, NULL});
 }
 

@@ -209,7 +209,9 @@ static void plan_domain(const struct lab *lab, const struct inventory *inv, size
 	else if (!same)
 		add_step(p, STEP_RESTART_NEEDED, gi, 0, 0);
 
-	if (dom->state == DOM_ABSENT || dom->state == DOM_SHUTOFF)
+	/* a template (template: 1) is defined, never started: its disks are its clones'
+	 * bases (labvirt clone), as on Proxmox */
+	if ((dom->state == DOM_ABSENT || dom->state == DOM_SHUTOFF) && !g->template)
 		add_step(p, STEP_DOMAIN_START, gi, 0, 0);
 }
 

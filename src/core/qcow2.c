@@ -132,3 +132,23 @@ int qcow2_create(const char *path, uint64_t size, const char *backing, const cha
 	unlink(path);
 	return lv_fail_errno(err, e, "cannot write '%s'", path);
 }
+
+int qcow2_backing(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	unsigned char h[20];
+	uint64_t off;
+	uint32_t len;
+	int rc = 0;
+	if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) && !memcmp(h, "QFI\xfb", 4)) {
+		memcpy(&off, h + 8, 8);
+		memcpy(&len, h + 16, 4);
+		off = be64toh(off), len = be32toh(len);
+		if (off && len && len < n && pread(fd, buf, len, (off_t)off) == (ssize_t)len)
+			buf[len] = '\0', rc = 1;
+	}
+	close(fd);
+	return rc;
+}

@@ -173,7 +173,8 @@ static char *drive_with(const char *value, const char *volid, bool *ret_nobackup
 	for (char *save = NULL, *opt = strtok_r(copy, ",", &save); opt;
 	     opt = strtok_r(NULL, ",", &save), first = false) {
 		if ((first && !strchr(opt, '=')) || startswith(opt, "file=") ||
-		    startswith(opt, "volume=") || startswith(opt, "format="))
+		    startswith(opt, "volume=") || startswith(opt, "format=") ||
+		    startswith(opt, "import-from=") || startswith(opt, "clone="))
 			continue;
 		if (startswith(opt, "backup=") && is_false(opt + strlen("backup=")))
 			*ret_nobackup = true;
@@ -249,7 +250,7 @@ char *vzdump_restore_config(const char *text, const struct vzdump_restore *r)
 			break; /* a snapshot or pending section: not restored */
 		if (startswith(line, "#qmdump#") || startswith(line, "#vzdump#") ||
 		    startswith(line, "lock:") || startswith(line, "parent:") ||
-		    key_is(line, "unused"))
+		    key_is(line, "unused") || (r->clone && startswith(line, "template:")))
 			continue;
 		char key[16];
 		_cleanup_free_ char *repl = NULL;
@@ -259,7 +260,7 @@ char *vzdump_restore_config(const char *text, const struct vzdump_restore *r)
 			while (i < r->n_maps && !streq(r->maps[i].virtdev, key))
 				i++;
 			bool nb = false;
-			if (no_backup(v)) {
+			if (!r->clone && no_backup(v)) {
 				repl = xasprintf("#%s", line);
 			} else if (i < r->n_maps) {
 				_cleanup_free_ char *d = drive_with(v, r->volids[i], &nb);

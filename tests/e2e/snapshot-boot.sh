@@ -9,7 +9,11 @@
 # there again. The config file carries the snapshots as Proxmox writes them ([NAME]
 # sections, parent:, snaptime, vmstate), listsnapshot shows the tree, delsnapshot
 # removes them from the config and from the qcow2 disk; errors (a raw disk, a name
-# taken, an unknown name) change nothing.
+# taken, an unknown name) change nothing. Then clones, as qm clone makes them: the
+# stopped guest copied whole (same bytes, new MAC), then made a template (template: 1:
+# up leaves it off, no snapshot) and cloned linked: the clone boots from a qcow2 over
+# the template's disk, reads its marker, writes its own, and the template's disk keeps
+# the template's; destroy refuses the template while its clone stands.
 #
 #   snapshot-boot.sh PATH_TO_labvirt
 #
@@ -213,7 +217,57 @@ e2e_check "no snapshot section and no parent left in the config" \
 e2e_check "the qcow2 disk has no internal snapshot left" \
 	test -z "$(run virsh -q -c "$URI" snapshot-list snap --name 2>/dev/null | grep -v '^$')"
 
+# --- clones, as qm clone makes them: a stopped guest copied whole, a template linked
+lv clone snap copy1
+e2e_check "clone of the running guest: exit 1" rc_is 1
+e2e_check "... says to stop it first" err_has "stop it first (labvirt down snap)"
+e2e_check "... and writes no config" test ! -e "$LAB/qemu-server/102.conf"
+lv down --timeout 10 snap
+e2e_check "labvirt down snap: exit 0" rc_is 0
+lv clone snap copy1
+e2e_check "clone snap copy1 (stopped): exit 0, full copies" \
+	sh -c '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "cloned copy1 (102) from snap: 1 disk, full copies"' \
+	sh "$LV_RC" "$LV_OUT"
+C102=$LAB/qemu-server/102.conf
+e2e_check "its config: 102.conf, name copy1, a new MAC, the disk on VMID 102's volume" \
+	sh -c 'grep -qx "name: copy1" "$1" && grep -q "^net0: virtio=BC:24:11:[0-9A-F:]*,bridge=vmbr0$" "$1" &&
+		! grep -q 5E:7A:11 "$1" && grep -qx "virtio0: local:102/vm-102-disk-0.qcow2,size=64M" "$1"' sh "$C102"
+e2e_check "the copy has no backing file and the same bytes as the source" \
+	sh -c '! qemu-img info "$1" | grep -q "^backing file" && qemu-img compare -q "$1" "$2"' \
+	sh "$POOL/images/102/vm-102-disk-0.qcow2" "$POOL/images/100/vm-100-disk-0.qcow2"
+
+echo "template: 1" >>"$CONF"
+lv snapshot snap t1
+e2e_check "a template takes no snapshot: exit 2" rc_is 2
+lv up snap
+e2e_check "labvirt up of the template: exit 0, nothing started" \
+	sh -c '[ "$1" -eq 0 ] && ! printf "%s" "$2" | grep -q "start domain"' sh "$LV_RC" "$LV_OUT"
+e2e_check "... its domain is defined and shut off" \
+	test "$(run virsh -q -c "$URI" domstate snap 2>/dev/null | head -n 1)" = "shut off"
+lv clone snap linked1 --storage local
+e2e_check "a linked clone with --storage: exit 2 (needs --full)" rc_is 2
+lv clone snap linked1
+e2e_check "clone of the template: exit 0, a linked clone" out_has "cloned linked1 (103) from snap: 1 disk, linked clones"
+TDISK=$POOL/images/100/vm-100-disk-0.qcow2
+e2e_check "its disk's backing file is the template's disk" \
+	sh -c 'qemu-img info "$1" | grep -qx "backing file: $2"' sh "$POOL/images/103/vm-103-disk-0.qcow2" "$TDISK"
+lv up linked1
+e2e_check "labvirt up linked1: exit 0" rc_is 0
+e2e_check "the linked clone boots" e2e_console_expect -t 300 -p '' -p 'cat /run/marker' \
+	"LABVIRT-BOOT-OK name=snap disk=67108864" -- lv_console linked1
+in_clone() { e2e_console_expect -t 180 -p '' -w 'snap# ' -s "$1" "$2" -- lv_console linked1; }
+e2e_check "it reads the template's marker" in_clone 'echo "disk=$(head -c 8 /dev/vda)"' 'disk=FIRST123'
+in_clone 'printf LINKED99 >/dev/vda; sync; echo "wrote=$?"' 'wrote=0'
+e2e_check "it writes its own" in_clone 'echo "disk=$(head -c 8 /dev/vda)"' 'disk=LINKED99'
+e2e_check "the template's disk still holds the template's marker" \
+	sh -c 'qemu-io -r -U -f qcow2 -c "read -v 0 8" "$1" | grep -q FIRST123' sh "$TDISK"
+lv destroy --yes snap
+e2e_check "destroy of the template while its linked clone stands: exit 1" rc_is 1
+e2e_check "... says whose base it is, and its disk is still there" \
+	sh -c 'printf "%s" "$1" | grep -q "is the base of linked1" && test -f "$2"' sh "$LV_ERR" "$TDISK"
+
 lv destroy --yes
 e2e_check "labvirt destroy --yes: exit 0" rc_is 0
+e2e_check "no volume left in the storage" test -z "$(find "$POOL" -type f)"
 e2e_check "no process left in the netns" test -z "$(e2e_netns_pids "$E2E_NS")"
 e2e_summary

@@ -140,6 +140,16 @@ char *storage_volume_path(struct parser *p, int line, const char *key, const str
 		if (*num && s->path)
 			return files_path(s, num, file);
 	}
+	if (lab_storage_files(s) && vmid && strchr(name, '/')) {
+		/* a linked clone as Proxmox names it: BASEID/base-BASEID-disk-N.qcow2/VMID/NAME,
+		 * kept as images/VMID/NAME (its backing file is the base) */
+		char base[129], id[16], file[129];
+		int end = 0;
+		if (sscanf(name, "%128[^/]/%15[0-9]/%128[^/]%n", base, id, file, &end) == 3 &&
+		    !name[end] && startswith(base, "base-") && is_volume_name(base) &&
+		    is_all(vmid, DIGITS) && is_volume_name(file))
+			return s->path ? files_path(s, id, file) : NULL;
+	}
 	if (lab_storage_files(s)) {
 		if (!vmid || !is_all(vmid, DIGITS) || strchr(name, '/') || !is_volume_name(name)) {
 			diag(p, line,
