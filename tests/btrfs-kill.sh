@@ -5,7 +5,7 @@
 # real. Killed (SIGKILL, the test hook LABVIRT_KILL_AT=during) when the volume is complete
 # under its temporary subvolume, just before it takes its name: the next `up` removes the
 # temporary subvolume (the journal names it), makes the volume, and `destroy` leaves the
-# storage empty.
+# storage empty. Then clones of that guest made a template, linked and full.
 #
 #   btrfs-kill.sh PATH_TO_labvirt MNT
 set -uo pipefail
@@ -43,9 +43,40 @@ e2e_check "... which is gone" test "$(parts)" = 0
 e2e_check "... and made the volume: a subvolume with its 1 GiB disk.raw" \
 	sh -c '[ "$(stat -c %i "$1")" = 256 ] && [ "$(stat -c %s "$1/disk.raw")" = 1073741824 ]' sh "$VOL"
 
+# Clones of g made a template, as qm clone makes them on btrfs: a linked clone is a
+# writable snapshot of one base subvolume copied once from the template's disk, a full
+# clone a subvolume of its own; both hold the template's bytes.
+# test_btrfs filled the file system before: let btrfs finish freeing its deleted subvolumes
+btrfs filesystem sync "$MNT" && btrfs subvolume sync "$MNT"
+printf TMPL0001 | dd of="$VOL/disk.raw" conv=notrunc status=none
+echo "template: 1" >>"$LAB/g.conf"
+lvc() {
+	"$LABVIRT" -L "$LAB" "$@" >"$LAB/outc" 2>&1
+	LVC_RC=$?
+	sed 's/^/#   | /' "$LAB/outc" >&2
+}
+lvc clone g linked1 200
+e2e_check "clone g linked1 200 (a template): exit 0, a linked clone" \
+	sh -c '[ "$1" = 0 ] && grep -q "cloned linked1 (200) from g: 1 disk, linked clones" "$2"' sh "$LVC_RC" "$LAB/outc"
+C200=$FAST/images/200/vm-200-disk-0
+e2e_check "its config names Proxmox's volume fast:200/vm-200-disk-0.raw" \
+	grep -qx "virtio0: fast:200/vm-200-disk-0.raw" "$LAB/qemu-server/200.conf"
+# shellcheck disable=SC2016 # expanded by that sh
+e2e_check "... a snapshot of the lab's base subvolume, holding the template's bytes" \
+	sh -c 'btrfs subvolume show "$1" | grep -q "Parent UUID:.*-" &&
+		btrfs subvolume show "$1" | grep -v "Parent UUID:[[:space:]]*-$" | grep -q "Parent UUID" &&
+		[ "$(head -c 8 "$1/disk.raw")" = TMPL0001 ] && ls -d "$2"/k-base-* >/dev/null' sh "$C200" "$FAST"
+lvc clone --full g full1 201
+e2e_check "clone --full g full1 201: exit 0, full copies" \
+	sh -c '[ "$1" = 0 ] && grep -q "cloned full1 (201) from g: 1 disk, full copies" "$2"' sh "$LVC_RC" "$LAB/outc"
+# shellcheck disable=SC2016 # expanded by that sh
+e2e_check "... a subvolume of its own with the template's bytes" \
+	sh -c 'btrfs subvolume show "$1" | grep -q "Parent UUID:[[:space:]]*-$" &&
+		[ "$(head -c 8 "$1/disk.raw")" = TMPL0001 ]' sh "$FAST/images/201/vm-201-disk-0"
+
 "$LABVIRT" -L "$LAB" destroy --yes >"$LAB/out3" 2>&1
 rc=$?
 # shellcheck disable=SC2016 # expanded by that sh
-e2e_check "destroy --yes exits 0 and leaves the storage empty" \
-	sh -c '[ "$1" = 0 ] && [ -z "$(ls -A "$2")" ]' sh "$rc" "$FAST"
+e2e_check "destroy --yes exits 0 and leaves the storage empty (images/ and nothing in it)" \
+	sh -c '[ "$1" = 0 ] && [ "$(find "$2" -mindepth 1)" = "$2/images" ]' sh "$rc" "$FAST"
 e2e_summary
