@@ -51,6 +51,14 @@ struct storage_backend {
 		     char **ret_note, struct lv_error *err);
 	/* Optional. How full the storage is, for `status`. */
 	int (*usage)(const struct lab_storage *s, struct storage_usage *ret, struct lv_error *err);
+	/* Optional: the storage's own snapshots of a volume, as Proxmox takes them there
+	 * (btrfs: a read-only snapshot subvolume NAME@SNAP beside it). snapshot refuses a
+	 * name taken by anything but a leftover snapshot of this volume (which it replaces);
+	 * rollback gives the volume the snapshot's contents (it keeps its identity);
+	 * delsnapshot of an absent snapshot is no error. */
+	int (*snapshot)(const struct storage_vol *v, const char *snap, struct lv_error *err);
+	int (*rollback)(const struct storage_vol *v, const char *snap, struct lv_error *err);
+	int (*delsnapshot)(const struct storage_vol *v, const char *snap, struct lv_error *err);
 };
 
 extern const struct storage_backend storage_dir_backend;
@@ -85,6 +93,11 @@ int storage_dir_remove_tree(const char *path);
 /* btrfs: deletes path when it is a subvolume (1), else does nothing (0); -1 on error. */
 int storage_btrfs_delete(const char *path, struct lv_error *err);
 int storage_remove(const struct storage_vol *v, struct lv_error *err);
+/* Whether v's storage takes snapshots of v itself (btrfs raw volumes), and those verbs. */
+bool storage_can_snapshot(const struct storage_vol *v);
+int storage_snapshot(const struct storage_vol *v, const char *snap, struct lv_error *err);
+int storage_rollback(const struct storage_vol *v, const char *snap, struct lv_error *err);
+int storage_delsnapshot(const struct storage_vol *v, const char *snap, struct lv_error *err);
 /* vols all lie on s; no check for the type is a pass. */
 int storage_check(const struct lab_storage *s, const struct storage_vol *vols, size_t n,
 		  char **ret_note, struct lv_error *err);

@@ -67,6 +67,9 @@ int virt_domain_undefine(struct virt *v, const char *name, bool keep_nvram, stru
 int virt_domain_start(struct virt *v, const char *name, struct lv_error *err);
 int virt_domain_shutdown(struct virt *v, const char *name, struct lv_error *err);
 int virt_domain_poweroff(struct virt *v, const char *name, struct lv_error *err);
+/* Pauses a running guest's vCPUs (its disks then hold still), and lets it run again. */
+int virt_domain_suspend(struct virt *v, const char *name, struct lv_error *err);
+int virt_domain_resume(struct virt *v, const char *name, struct lv_error *err);
 /* Waits (on lifecycle events) until every named domain is shut off, or
  * timeout_ms passes; ret_off[i] says which ones are. */
 int virt_domains_wait_off(struct virt *v, char **names, size_t n, int timeout_ms, bool *ret_off,

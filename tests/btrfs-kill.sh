@@ -1,11 +1,13 @@
 #!/bin/bash
+# shellcheck disable=SC2016 # the sh -c scripts expand their own arguments
 # A run of `labvirt up` killed while it makes a volume on a btrfs storage, and the next
 # run: run by tests/btrfs.sh inside its mount namespace, on the btrfs mounted at MNT. The
 # guests are defined on libvirt's test:///default driver (nothing boots); the volumes are
 # real. Killed (SIGKILL, the test hook LABVIRT_KILL_AT=during) when the volume is complete
 # under its temporary subvolume, just before it takes its name: the next `up` removes the
 # temporary subvolume (the journal names it), makes the volume, and `destroy` leaves the
-# storage empty. Then clones of that guest made a template, linked and full.
+# storage empty. Before that, snapshots of that guest's volume (btrfs snapshots) and
+# clones of it made a template, linked and full.
 #
 #   btrfs-kill.sh PATH_TO_labvirt MNT
 set -uo pipefail
@@ -48,13 +50,52 @@ e2e_check "... and made the volume: a subvolume with its 1 GiB disk.raw" \
 # clone a subvolume of its own; both hold the template's bytes.
 # test_btrfs filled the file system before: let btrfs finish freeing its deleted subvolumes
 btrfs filesystem sync "$MNT" && btrfs subvolume sync "$MNT"
-printf TMPL0001 | dd of="$VOL/disk.raw" conv=notrunc status=none
-echo "template: 1" >>"$LAB/g.conf"
 lvc() {
 	"$LABVIRT" -L "$LAB" "$@" >"$LAB/outc" 2>&1
 	LVC_RC=$?
 	sed 's/^/#   | /' "$LAB/outc" >&2
 }
+# Snapshots as Proxmox takes them on btrfs: a read-only snapshot subvolume
+# k-g-virtio0@NAME of the guest's volume, rolled back by cloning its extents into the
+# volume, which keeps its own subvolume. (test:///default keeps no domain from one
+# labvirt to the next: the guest is stopped here. A running guest is paused while its
+# volumes are snapshotted; that is not tested here.)
+mark() { printf %s "$1" | dd of="$VOL/disk.raw" conv=notrunc status=none; }
+subvol() { btrfs subvolume show "$1" | sed -n "s/^[[:space:]]*$2:[[:space:]]*//p"; }
+mark SNAPAAAA
+lvc snapshot g s1
+e2e_check "snapshot g s1: exit 0" \
+	sh -c '[ "$1" = 0 ] && grep -q "snapshot s1 of g taken (btrfs snapshots of its disks)" "$2"' sh "$LVC_RC" "$LAB/outc"
+snap_ok() { [ "$(subvol "$1@$2" "Parent UUID")" = "$(subvol "$1" UUID)" ] && subvol "$1@$2" Flags | grep -qx readonly; }
+e2e_check "... a read-only snapshot subvolume k-g-virtio0@s1 of the volume" snap_ok "$VOL" s1
+e2e_check "... and the config has its [s1] section and parent: s1" \
+	sh -c 'grep -qx "\[s1\]" "$1" && grep -qx "parent: s1" "$1"' sh "$LAB/g.conf"
+UUID=$(subvol "$VOL" UUID)
+mark CHANGED1
+lvc snapshot g s1
+e2e_check "snapshot with a name taken: exit 1, nothing changed" \
+	sh -c '[ "$1" = 1 ] && [ "$(head -c 8 "$2/disk.raw")" = CHANGED1 ]' sh "$LVC_RC" "$VOL"
+lvc rollback g s1
+e2e_check "rollback g s1: exit 0, the guest off" \
+	sh -c '[ "$1" = 0 ] && grep -q "g rolled back to s1, off" "$2"' sh "$LVC_RC" "$LAB/outc"
+e2e_check "... the volume holds the snapshot's bytes again" test "$(head -c 8 "$VOL/disk.raw")" = SNAPAAAA
+same_vol() { [ "$(subvol "$VOL" UUID)" = "$UUID" ] && [ "$(stat -c %s "$VOL/disk.raw")" = 1073741824 ]; }
+e2e_check "... in the same subvolume, still 1 GiB" same_vol
+mark SNAPBBBB
+lvc snapshot g s2
+lvc delsnapshot g s1
+e2e_check "delsnapshot g s1: exit 0, its subvolume gone, s2's kept" \
+	sh -c '[ "$1" = 0 ] && [ ! -e "$2@s1" ] && [ "$(head -c 8 "$2@s2/disk.raw")" = SNAPBBBB ]' sh "$LVC_RC" "$VOL"
+# A snapshot subvolume a killed run left (the config does not name it) is replaced.
+btrfs subvolume snapshot -r "$VOL" "$VOL@s3" >/dev/null
+mark SNAPCCCC
+lvc snapshot g s3
+e2e_check "a killed run's snapshot subvolume is replaced by the next snapshot" \
+	sh -c '[ "$1" = 0 ] && [ "$(head -c 8 "$2@s3/disk.raw")" = SNAPCCCC ]' sh "$LVC_RC" "$VOL"
+lvc delsnapshot g s3
+# Then clones: g made a template (its snapshot s2 stays and goes with it).
+printf TMPL0001 | dd of="$VOL/disk.raw" conv=notrunc status=none
+sed -i "1i template: 1" "$LAB/g.conf" # in the current config, above [s2]
 lvc clone g linked1 200
 e2e_check "clone g linked1 200 (a template): exit 0, a linked clone" \
 	sh -c '[ "$1" = 0 ] && grep -q "cloned linked1 (200) from g: 1 disk, linked clones" "$2"' sh "$LVC_RC" "$LAB/outc"

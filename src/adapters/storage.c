@@ -82,6 +82,37 @@ int storage_remove(const struct storage_vol *v, struct lv_error *err)
 	FORWARD(remove);
 }
 
+bool storage_can_snapshot(const struct storage_vol *v)
+{
+	const struct storage_backend *b = v->storage ? storage_backend_for(v->storage, NULL) : NULL;
+	return b && b->snapshot && v->storage->type == STORAGE_BTRFS && !v->folder &&
+	       endswith(v->path, "/disk.raw");
+}
+
+#define SNAP_FORWARD(op)                                                                           \
+	const struct storage_backend *b = storage_backend_for(v->storage, err);                    \
+	if (!b)                                                                                    \
+		return -1;                                                                         \
+	if (!b->op)                                                                                \
+		return lv_fail(err, LV_EXIT_USAGE, "storage '%s' (%s) takes no snapshots here",    \
+			       v->storage->id, b->type);                                           \
+	return b->op(v, snap, err)
+
+int storage_snapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	SNAP_FORWARD(snapshot);
+}
+
+int storage_rollback(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	SNAP_FORWARD(rollback);
+}
+
+int storage_delsnapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	SNAP_FORWARD(delsnapshot);
+}
+
 int storage_check(const struct lab_storage *s, const struct storage_vol *vols, size_t n,
 		  char **ret_note, struct lv_error *err)
 {

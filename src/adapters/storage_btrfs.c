@@ -10,7 +10,12 @@
  * once, read-only, the image converted to raw in it), grown to the disk's size:
  * blocks are shared until written, as Proxmox's clones of a template. A base is
  * removed with the last clone of it. Ownership is the dir backend's: the extended
- * attribute user.labvirt.owner on disk.raw or on the folder volume. */
+ * attribute user.labvirt.owner on disk.raw or on the folder volume.
+ *
+ * A raw volume's snapshots are Proxmox's: read-only snapshot subvolumes NAME@SNAP
+ * beside it, known as its own by their parent UUID; a rollback clones the snapshot's
+ * extents back into the volume's disk.raw (FICLONE), and the volume's removal takes
+ * its snapshots with it. */
 #include <btrfsutil.h>
 #include <dirent.h>
 #include <errno.h>
@@ -367,6 +372,133 @@ static void remove_stale_parts(const char *dir)
 		closedir(d);
 }
 
+/* The snapshot subvolume SUB@SNAP of a volume's subvolume, as Proxmox names them. */
+static char *snap_path(const char *sub, const char *snap)
+{
+	return xasprintf("%s@%s", sub, snap);
+}
+
+/* Whether subvolume p is a snapshot of subvolume sub (its parent UUID is sub's). */
+static int snap_of(const char *sub, const char *p, bool *ret, struct lv_error *err)
+{
+	struct btrfs_util_subvolume_info me, info;
+	enum btrfs_util_error e;
+	errno = 0;
+	if ((e = btrfs_util_subvolume_info(sub, 0, &me)) != BTRFS_UTIL_OK)
+		return btrfs_fail(err, e, "read subvolume", sub);
+	*ret = btrfs_util_subvolume_info(p, 0, &info) == BTRFS_UTIL_OK &&
+	       !memcmp(info.parent_uuid, me.uuid, sizeof(me.uuid));
+	return 0;
+}
+
+/* The volume's subvolume, which must be there (whoever made it: the user snapshots the
+ * volumes of their guest), and its snapshot's path. */
+static int snap_paths(const struct storage_vol *v, const char *snap, char **ret_sub,
+		      char **ret_snap, struct lv_error *err)
+{
+	_cleanup_free_ char *sub = subvol_of(v);
+	if (!sub || v->folder || !is_subvolume(sub))
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "'%s' is not a raw volume in a btrfs subvolume: no snapshot there",
+			       v->path);
+	*ret_snap = snap_path(sub, snap);
+	*ret_sub = steal_pointer(&sub);
+	return 0;
+}
+
+static int btrfs_snapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	_cleanup_free_ char *sub = NULL, *p = NULL;
+	if (snap_paths(v, snap, &sub, &p, err) < 0)
+		return -1;
+	struct stat st;
+	if (lstat(p, &st) == 0) {
+		bool mine;
+		if (snap_of(sub, p, &mine, err) < 0)
+			return -1;
+		if (!mine)
+			return lv_fail(err, LV_EXIT_FAIL,
+				       "'%s' exists and is not a snapshot of '%s': left alone", p,
+				       sub);
+		/* a killed run's: the config names no such snapshot (the caller checked) */
+		if (subvol_delete(p, err) < 0)
+			return -1;
+	} else if (errno != ENOENT) {
+		return lv_fail_errno(err, errno, "cannot stat '%s'", p);
+	}
+	errno = 0;
+	enum btrfs_util_error e =
+	    btrfs_util_create_snapshot(sub, p, BTRFS_UTIL_CREATE_SNAPSHOT_READ_ONLY, NULL, NULL);
+	if (e != BTRFS_UTIL_OK)
+		return btrfs_fail(err, e, "snapshot", sub);
+	return 0;
+}
+
+/* The snapshot's disk.raw cloned over the volume's (FICLONE: its extents shared, no
+ * byte copied): the volume keeps its subvolume, so its own snapshots and its base stay
+ * related to it. */
+static int btrfs_rollback(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	_cleanup_free_ char *sub = NULL, *p = NULL;
+	if (snap_paths(v, snap, &sub, &p, err) < 0)
+		return -1;
+	bool mine = false;
+	if (is_subvolume(p) && snap_of(sub, p, &mine, err) < 0)
+		return -1;
+	if (!mine)
+		return lv_fail(err, LV_EXIT_FAIL, "'%s' has no snapshot '%s' (%s)", sub, snap, p);
+	_cleanup_free_ char *from = xasprintf("%s/" RAW_FILE, p);
+	_cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = open(v->path, O_WRONLY | O_CLOEXEC);
+	struct stat st;
+	if (in < 0 || fstat(in, &st) < 0)
+		return lv_fail_errno(err, errno, "cannot open '%s'", from);
+	if (out < 0)
+		return lv_fail_errno(err, errno, "cannot open '%s'", v->path);
+	if (ioctl(out, FICLONE, in) < 0 || ftruncate(out, st.st_size) < 0 || fsync(out) < 0)
+		return lv_fail_errno(err, errno, "cannot roll '%s' back to '%s'", v->path, from);
+	return 0;
+}
+
+static int btrfs_delsnapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	_cleanup_free_ char *sub = NULL, *p = NULL;
+	if (snap_paths(v, snap, &sub, &p, err) < 0)
+		return -1;
+	struct stat st;
+	if (lstat(p, &st) < 0)
+		return errno == ENOENT ? 0 : lv_fail_errno(err, errno, "cannot stat '%s'", p);
+	bool mine;
+	if (snap_of(sub, p, &mine, err) < 0)
+		return -1;
+	if (!mine)
+		return lv_fail(err, LV_EXIT_FAIL, "'%s' is not a snapshot of '%s': left alone", p,
+			       sub);
+	return subvol_delete(p, err);
+}
+
+/* Removes the snapshots of subvolume sub (its SUB@SNAP siblings taken of it). */
+static int remove_snapshots(const char *sub, struct lv_error *err)
+{
+	_cleanup_free_ char *copy = xstrdup(sub), *copy2 = xstrdup(sub);
+	const char *dir = dirname(copy);
+	_cleanup_free_ char *prefix = xasprintf("%s@", basename(copy2));
+	DIR *d = opendir(dir);
+	int rc = 0;
+	for (struct dirent *e; d && rc == 0 && (e = readdir(d));) {
+		if (!startswith(e->d_name, prefix))
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, e->d_name);
+		bool mine;
+		rc = snap_of(sub, p, &mine, err);
+		if (rc == 0 && mine)
+			rc = subvol_delete(p, err);
+	}
+	if (d)
+		closedir(d);
+	return rc;
+}
+
 static int btrfs_remove(const struct storage_vol *v, struct lv_error *err)
 {
 	_cleanup_free_ char *sub = subvol_of(v);
@@ -380,6 +512,8 @@ static int btrfs_remove(const struct storage_vol *v, struct lv_error *err)
 	if (foreign)
 		return lv_fail(err, LV_EXIT_FAIL, "'%s' was not made by labvirt for %s: left alone",
 			       sub, v->owner);
+	if (remove_snapshots(sub, err) < 0)
+		return -1;
 	_cleanup_free_ char *base = base_unused(v, sub);
 	if (subvol_delete(sub, err) < 0)
 		return -1;
@@ -424,4 +558,7 @@ const struct storage_backend storage_btrfs_backend = {
     .remove = btrfs_remove,
     .check = btrfs_check,
     .usage = btrfs_usage,
+    .snapshot = btrfs_snapshot,
+    .rollback = btrfs_rollback,
+    .delsnapshot = btrfs_delsnapshot,
 };

@@ -13,10 +13,31 @@
 
 #include "cmd.h"
 #include "pvesnap.h"
+#include "storage.h"
 
-/* The guest named, a VM whose writable disks are qcow2 volumes. */
+/* A disk that a snapshot covers: the guest writes it. */
+static bool snap_disk(const struct lab_disk *d)
+{
+	return d->media == MEDIA_DISK && !d->cloudinit && !d->readonly && !d->empty;
+}
+
+/* Whether the disk's volume takes its storage's own snapshots (btrfs raw volumes). */
+static bool storage_snaps(const struct lab *lab, const struct lab_guest *g,
+			  const struct lab_disk *d)
+{
+	if (!d->storage || !lab_find_storage(lab, d->storage))
+		return false;
+	struct storage_vol v;
+	storage_vol_init(&v, lab, g, d);
+	bool yes = v.path && storage_can_snapshot(&v);
+	storage_vol_clear(&v);
+	return yes;
+}
+
+/* The guest named, a VM whose writable disks are all qcow2 volumes (libvirt's internal
+ * snapshots) or all volumes whose storage snapshots them (*ret_storage). */
 static int snap_guest(struct ctx *c, const char *verb, const char *name, bool disks,
-		      const struct lab_guest **ret, struct lv_error *err)
+		      const struct lab_guest **ret, bool *ret_storage, struct lv_error *err)
 {
 	const struct lab_guest *g = lab_find_guest(c->lab, name);
 	if (!g)
@@ -30,19 +51,38 @@ static int snap_guest(struct ctx *c, const char *verb, const char *name, bool di
 			       "snapshot %s: a template cannot take snapshots (as on Proxmox): "
 			       "clone it (labvirt clone)",
 			       name);
-	for (size_t i = 0; disks && i < g->n_disks; i++) {
+	size_t n_storage = 0, n_disks = 0;
+	const struct lab_disk *first_storage = NULL;
+	for (size_t i = 0; i < g->n_disks; i++) {
 		const struct lab_disk *d = &g->disks[i];
-		if (d->media != MEDIA_DISK || d->cloudinit || d->readonly || d->empty)
+		if (!snap_disk(d))
+			continue;
+		n_disks++;
+		if (storage_snaps(c->lab, g, d) && n_storage++ == 0)
+			first_storage = d;
+	}
+	*ret_storage = n_storage > 0;
+	if (disks && n_storage && n_storage < n_disks)
+		return lv_fail(
+		    err, LV_EXIT_USAGE,
+		    "%s %s: %s is on btrfs storage '%s' (its snapshots are the "
+		    "storage's) and other disks are not: such a mix is not supported yet",
+		    verb, name, first_storage->key, first_storage->storage);
+	for (size_t i = 0; disks && !n_storage && i < g->n_disks; i++) {
+		const struct lab_disk *d = &g->disks[i];
+		if (!snap_disk(d))
 			continue;
 		const struct lab_storage *s =
 		    d->storage ? lab_find_storage(c->lab, d->storage) : NULL;
 		_cleanup_free_ char *path = lab_disk_path(c->lab, g, d);
 		size_t n = path ? strlen(path) : 0;
 		if (s && !lab_storage_files(s))
-			return lv_fail(err, LV_EXIT_USAGE,
-				       "%s %s: %s is on %s storage '%s': snapshots there are not "
-				       "supported yet (qcow2 volumes on dir or btrfs storage are)",
-				       verb, name, d->key, lab_storage_type_name(s), s->id);
+			return lv_fail(
+			    err, LV_EXIT_USAGE,
+			    "%s %s: %s is on %s storage '%s': snapshots there are not "
+			    "supported yet (qcow2 volumes on dir or btrfs storage and raw "
+			    "ones on btrfs are)",
+			    verb, name, d->key, lab_storage_type_name(s), s->id);
 		if (n < 6 || !streq(path + n - 6, ".qcow2"))
 			return lv_fail(err, LV_EXIT_USAGE,
 				       "%s %s: %s (%s) is not a qcow2 volume: it cannot take "
@@ -53,12 +93,17 @@ static int snap_guest(struct ctx *c, const char *verb, const char *name, bool di
 	return 0;
 }
 
-static int dom_state(struct ctx *c, const char *verb, const struct lab_guest *g, bool *ret_running,
-		     struct lv_error *err)
+/* Whether the guest runs. Its storage's snapshots need no domain: a guest without one
+ * is stopped; libvirt's need the domain that holds them. */
+static int dom_state(struct ctx *c, const char *verb, const struct lab_guest *g, bool storage,
+		     bool *ret_running, struct lv_error *err)
 {
 	struct inv_domain d;
 	if (virt_domain_query(c->virt, c->lab->name, g->name, &d, err) < 0)
 		return -1;
+	*ret_running = false;
+	if (d.state == DOM_ABSENT && storage)
+		return 0;
 	if (d.state == DOM_ABSENT)
 		return lv_fail(err, LV_EXIT_FAIL,
 			       "%s %s: it has no domain yet: labvirt up %s first", verb, g->name,
@@ -102,6 +147,52 @@ static int begin(struct ctx *c, const char *verb, int argc, int first, int opera
 	return 0;
 }
 
+/* op on the volume of each disk a snapshot covers, the first `limit` of them; *done:
+ * how many it did. */
+static int each_volume(struct ctx *c, const struct lab_guest *g,
+		       int (*op)(const struct storage_vol *, const char *, struct lv_error *),
+		       const char *snap, size_t limit, size_t *done, struct lv_error *err)
+{
+	*done = 0;
+	for (size_t i = 0; i < g->n_disks && *done < limit; i++) {
+		const struct lab_disk *d = &g->disks[i];
+		if (!snap_disk(d))
+			continue;
+		struct storage_vol v;
+		storage_vol_init(&v, c->lab, g, d);
+		int rc = op(&v, snap, err);
+		storage_vol_clear(&v);
+		if (rc < 0)
+			return lv_prefix(err, "%s %s", g->name, d->key);
+		(*done)++;
+	}
+	return 0;
+}
+
+/* A snapshot taken by the storage of each volume: the guest paused meanwhile, so that
+ * all disks are of one moment; the config rewritten last, the snapshots taken back when
+ * that fails. */
+static int storage_snapshot_all(struct ctx *c, const struct lab_guest *g, const char *name,
+				bool running, const char *out, struct lv_error *err)
+{
+	if (running && virt_domain_suspend(c->virt, g->name, err) < 0)
+		return -1;
+	size_t done = 0;
+	int rc = each_volume(c, g, storage_snapshot, name, SIZE_MAX, &done, err);
+	struct lv_error e2 = {0};
+	if (running && virt_domain_resume(c->virt, g->name, &e2) < 0)
+		fprintf(c->errout, "labvirt: %s\n", e2.msg);
+	if (rc == 0)
+		rc = rewrite(g->file, out, err);
+	if (rc < 0 && done) {
+		size_t undone;
+		if (each_volume(c, g, storage_delsnapshot, name, done, &undone, &e2) < 0)
+			fprintf(c->errout, "labvirt: cannot take back snapshot %s: %s\n", name,
+				e2.msg);
+	}
+	return rc;
+}
+
 /* The first qcow2 disk's volume: where QEMU keeps an internal snapshot's memory. */
 static char *state_volume(const struct lab_guest *g)
 {
@@ -124,13 +215,18 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	int first = verb_options(argc, argv, opts, err);
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
 	const struct lab_guest *g;
-	bool running;
+	bool running, storage;
 	if (first < 0 || begin(c, "snapshot", argc, first, 2, &lock, err) < 0 ||
-	    snap_guest(c, "snapshot", argv[first], true, &g, err) < 0 ||
-	    dom_state(c, "snapshot", g, &running, err) < 0)
+	    snap_guest(c, "snapshot", argv[first], true, &g, &storage, err) < 0 ||
+	    dom_state(c, "snapshot", g, storage, &running, err) < 0)
 		return -1;
 	const char *name = argv[first + 1];
 	vmstate = vmstate && running; /* as Proxmox: a stopped guest has no state to keep */
+	if (vmstate && storage)
+		return lv_fail(err, LV_EXIT_USAGE,
+			       "snapshot %s: --vmstate: the running state is kept beside qcow2 "
+			       "volumes only; %s's disks take btrfs snapshots (not supported yet)",
+			       g->name, g->name);
 	_cleanup_free_ char *text = lv_read_file(g->file, NULL);
 	if (!text)
 		return lv_fail_errno(err, errno, "snapshot: cannot read '%s'", g->file);
@@ -139,6 +235,13 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	    pvesnap_take(text, g->file, name, desc, (long long)time(NULL), vol, err);
 	if (!out)
 		return -1;
+	if (storage) {
+		if (storage_snapshot_all(c, g, name, running, out, err) < 0)
+			return -1;
+		fprintf(c->out, "snapshot %s of %s taken (btrfs snapshots of its disks)\n", name,
+			g->name);
+		return 0;
+	}
 	if (virt_snapshot_exists(c->virt, g->name, name))
 		return lv_fail(err, LV_EXIT_FAIL,
 			       "snapshot %s: domain %s has a snapshot %s the config does not name: "
@@ -165,10 +268,10 @@ int cmd_rollback(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	int first = verb_options(argc, argv, opts, err);
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
 	const struct lab_guest *g;
-	bool running;
+	bool running, storage;
 	if (first < 0 || begin(c, "rollback", argc, first, 2, &lock, err) < 0 ||
-	    snap_guest(c, "rollback", argv[first], false, &g, err) < 0 ||
-	    dom_state(c, "rollback", g, &running, err) < 0)
+	    snap_guest(c, "rollback", argv[first], false, &g, &storage, err) < 0 ||
+	    dom_state(c, "rollback", g, storage, &running, err) < 0)
 		return -1;
 	const char *name = argv[first + 1];
 	_cleanup_free_ char *text = lv_read_file(g->file, NULL);
@@ -190,6 +293,17 @@ int cmd_rollback(struct ctx *c, int argc, char **argv, struct lv_error *err)
 			       g->file, name);
 	if (!out)
 		return -1;
+	size_t done;
+	if (storage) { /* as qm rollback: a running guest is stopped first */
+		if ((running && virt_domain_poweroff(c->virt, g->name, err) < 0) ||
+		    each_volume(c, g, storage_rollback, name, SIZE_MAX, &done, err) < 0 ||
+		    rewrite(g->file, out, err) < 0 ||
+		    (start && virt_domain_start(c->virt, g->name, err) < 0))
+			return -1;
+		fprintf(c->out, "%s rolled back to %s%s\n", g->name, name,
+			start ? ", started" : ", off");
+		return 0;
+	}
 	if (!virt_snapshot_exists(c->virt, g->name, name))
 		return lv_fail(err, LV_EXIT_FAIL,
 			       "rollback %s: domain %s has no snapshot %s (not taken by labvirt)",
@@ -212,8 +326,9 @@ int cmd_delsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	int first = verb_options(argc, argv, opts, err);
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
 	const struct lab_guest *g;
+	bool storage;
 	if (first < 0 || begin(c, "delsnapshot", argc, first, 2, &lock, err) < 0 ||
-	    snap_guest(c, "delsnapshot", argv[first], false, &g, err) < 0)
+	    snap_guest(c, "delsnapshot", argv[first], false, &g, &storage, err) < 0)
 		return -1;
 	const char *name = argv[first + 1];
 	_cleanup_free_ char *text = lv_read_file(g->file, NULL);
@@ -222,8 +337,10 @@ int cmd_delsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	_cleanup_free_ char *out = pvesnap_delete(text, g->file, name, err);
 	if (!out)
 		return -1;
-	if (virt_snapshot_exists(c->virt, g->name, name) &&
-	    virt_snapshot_delete(c->virt, g->name, name, err) < 0)
+	size_t done;
+	if (storage ? each_volume(c, g, storage_delsnapshot, name, SIZE_MAX, &done, err) < 0
+		    : virt_snapshot_exists(c->virt, g->name, name) &&
+			  virt_snapshot_delete(c->virt, g->name, name, err) < 0)
 		return -1;
 	if (rewrite(g->file, out, err) < 0)
 		return -1;
@@ -279,7 +396,9 @@ int cmd_listsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return -1;
 	if (argc - first != 1)
 		return lv_fail(err, LV_EXIT_USAGE, "usage: labvirt listsnapshot GUEST [--json]");
-	if (ctx_load(c, err) < 0 || snap_guest(c, "listsnapshot", argv[first], false, &g, err) < 0)
+	bool storage;
+	if (ctx_load(c, err) < 0 ||
+	    snap_guest(c, "listsnapshot", argv[first], false, &g, &storage, err) < 0)
 		return -1;
 	_cleanup_free_ char *text = lv_read_file(g->file, NULL);
 	if (!text)

@@ -169,6 +169,22 @@ int virt_domain_poweroff(struct virt *v, const char *name, struct lv_error *err)
 	return virt_fail(err, "power off");
 }
 
+int virt_domain_suspend(struct virt *v, const char *name, struct lv_error *err)
+{
+	_cleanup_dom_ virDomainPtr dom = virt_lookup(v, name);
+	if (!dom || virDomainSuspend(dom) < 0)
+		return virt_fail(err, "pause");
+	return 0;
+}
+
+int virt_domain_resume(struct virt *v, const char *name, struct lv_error *err)
+{
+	_cleanup_dom_ virDomainPtr dom = virt_lookup(v, name);
+	if (!dom || virDomainResume(dom) < 0)
+		return virt_fail(err, "resume");
+	return 0;
+}
+
 int virt_waiter_wake(virConnectPtr c, virDomainPtr d, int event, int detail, void *opaque)
 {
 	(void)c, (void)d, (void)event, (void)detail;
