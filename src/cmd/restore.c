@@ -260,7 +260,7 @@ static int land(struct restore *rs, struct intent *in, const char *final, const 
 	return 0;
 }
 
-/* The folders a file storage's volume at path needs below the storage's own (images/,
+/* The folders a file storage's volume at path needs (the storage's own when missing, images/,
  * images/VMID/), made as the dir backend would and journalled, so that an undo or a
  * later recovery removes them again when empty. */
 static int make_dirs(struct restore *rs, struct intent *in, const struct lab_storage *s,
@@ -269,8 +269,8 @@ static int make_dirs(struct restore *rs, struct intent *in, const struct lab_sto
 	if (!lab_storage_files(s))
 		return 0;
 	_cleanup_free_ char *entry = storage_vol_entry(s, path);
-	size_t base = strlen(s->path);
-	for (char *p = entry + base + 1; (p = strchr(p, '/')); p++) {
+	/* the storage's path too, as Proxmox's activate_storage makes it */
+	for (char *p = entry + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
 		struct stat st;
 		if (stat(entry, &st) < 0 && errno == ENOENT) {

@@ -13,7 +13,10 @@
 # stopped guest copied whole (same bytes, new MAC), then made a template (template: 1:
 # up leaves it off, no snapshot) and cloned linked: the clone boots from a qcow2 over
 # the template's disk, reads its marker, writes its own, and the template's disk keeps
-# the template's; destroy refuses the template while its clone stands.
+# the template's; destroy refuses the template while its clone stands. A full clone
+# onto a btrfs storage (a loop-mounted btrfs in the test's own mount namespace) boots
+# from its raw volume; a snapshot of it running (btrfs snapshot subvolumes, the guest
+# paused meanwhile), a change, and a rollback bring back the snapshot's bytes.
 #
 #   snapshot-boot.sh PATH_TO_labvirt
 #
@@ -36,11 +39,17 @@ skip() {
 	exit 77
 }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, libvirt's QEMU driver)"
-for prog in qemu-system-x86_64 qemu-img virsh ip busybox cpio gzip timeout; do
+for prog in qemu-system-x86_64 qemu-img virsh ip busybox cpio gzip timeout mkfs.btrfs unshare; do
 	command -v "$prog" >/dev/null 2>&1 || skip "$prog is not installed"
 done
 e2e_guest_kernel_version >/dev/null || skip "no /boot/vmlinuz-* with its /lib/modules"
+grep -qw btrfs /proc/filesystems || modprobe btrfs 2>/dev/null || skip "no btrfs in this kernel"
 LABVIRT=$(realpath "$LABVIRT")
+# A mount namespace of the test's own, for the btrfs storage's loop mount: it goes when
+# the last process of the test (QEMU included) does.
+if [ -z "${LABVIRT_E2E_SNAP_NS:-}" ]; then
+	LABVIRT_E2E_SNAP_NS=1 exec unshare -m --propagation private "$0" "$@"
+fi
 
 CACHE=${LABVIRT_E2E_CACHE:-/var/tmp/labvirt-e2e-guest}
 unset LABVIRT_URI LIBVIRT_DEFAULT_URI LIBVIRT_LOG_OUTPUTS
@@ -53,6 +62,8 @@ export LABVIRT_STATE_DIR=$T/state
 URI="qemu:///embed?root=$LABVIRT_STATE_DIR/embed"
 mkdir -p "$LAB/qemu-server" "$GUEST"
 mkdir -m 0755 "$POOL"
+BT=$T/bt
+mkdir -m 0755 "$BT"
 
 cleanup() {
 	local rc=$? p
@@ -66,6 +77,7 @@ cleanup() {
 	for p in $(pgrep -f -- "$T/"); do
 		[ "$p" = "$$" ] || kill -KILL "$p" 2>/dev/null
 	done
+	mountpoint -q "$BT" && umount "$BT"
 	if [ "${LABVIRT_E2E_KEEP:-0}" = 1 ]; then
 		e2e_log "kept $T"
 	else
@@ -75,6 +87,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+truncate -s 256M "$T/bt.img"
+if ! mkfs.btrfs -q "$T/bt.img" >/dev/null || ! mount -o loop "$T/bt.img" "$BT"; then
+	skip "cannot make and mount a btrfs"
+fi
 
 bail() {
 	e2e_log "cannot go on: $*"
@@ -116,6 +132,10 @@ bridge: vmbr0
 
 dir: local
 	path $POOL
+	content images
+
+btrfs: fastbt
+	path $BT/pve
 	content images
 EOF
 CONF=$LAB/qemu-server/100.conf
@@ -236,6 +256,13 @@ e2e_check "the copy has no backing file and the same bytes as the source" \
 	sh -c '! qemu-img info "$1" | grep -q "^backing file" && qemu-img compare -q "$1" "$2"' \
 	sh "$POOL/images/102/vm-102-disk-0.qcow2" "$POOL/images/100/vm-100-disk-0.qcow2"
 
+# a full clone onto the btrfs storage: a raw volume in a subvolume (booted below)
+lv clone snap onbt 104 --storage fastbt
+e2e_check "clone snap onbt 104 --storage fastbt: exit 0, a raw volume on btrfs" \
+	sh -c '[ "$1" -eq 0 ] && grep -qx "virtio0: fastbt:104/vm-104-disk-0.raw,size=64M" "$2"' \
+	sh "$LV_RC" "$LAB/qemu-server/104.conf"
+BTVOL=$BT/pve/images/104/vm-104-disk-0
+
 echo "template: 1" >>"$CONF"
 lv snapshot snap t1
 e2e_check "a template takes no snapshot: exit 2" rc_is 2
@@ -266,8 +293,37 @@ e2e_check "destroy of the template while its linked clone stands: exit 1" rc_is 
 e2e_check "... says whose base it is, and its disk is still there" \
 	sh -c 'printf "%s" "$1" | grep -q "is the base of linked1" && test -f "$2"' sh "$LV_ERR" "$TDISK"
 
+# --- snapshots of a running guest on btrfs: the storage's own (BTVOL@NAME), the guest
+# paused meanwhile; rollback stops it and clones the snapshot's extents back
+lv down --timeout 10 linked1
+lv up onbt
+e2e_check "labvirt up onbt (its disk raw on btrfs): exit 0" rc_is 0
+e2e_check "it boots" e2e_console_expect -t 300 -p '' -p 'cat /run/marker' \
+	"LABVIRT-BOOT-OK name=snap disk=67108864" -- lv_console onbt
+in_bt() { e2e_console_expect -t 180 -p '' -w 'snap# ' -s "$1" "$2" -- lv_console onbt; }
+in_bt 'printf BTRFS001 >/dev/vda; sync; echo "wrote=$?"' 'wrote=0'
+lv snapshot onbt b1
+e2e_check "snapshot onbt b1 of the running guest: exit 0, btrfs snapshots" \
+	out_has "snapshot b1 of onbt taken (btrfs snapshots of its disks)"
+e2e_check "... a read-only snapshot subvolume beside its volume's" \
+	sh -c 'btrfs subvolume show "$1@b1" | grep -q "Flags:.*readonly"' sh "$BTVOL"
+e2e_check "... and the guest runs on (paused and resumed): it writes a new marker" \
+	in_bt 'printf BTRFS002 >/dev/vda; sync; echo "disk=$(head -c 8 /dev/vda)"' 'disk=BTRFS002'
+lv snapshot --vmstate onbt b2
+e2e_check "snapshot --vmstate on btrfs: exit 2 (not supported yet), no subvolume" \
+	sh -c '[ "$1" -eq 2 ] && [ ! -e "$2@b2" ]' sh "$LV_RC" "$BTVOL"
+lv rollback --start onbt b1
+e2e_check "rollback --start onbt b1: exit 0, stopped, rolled back, started" \
+	out_has "onbt rolled back to b1, started"
+e2e_check "it boots again" e2e_console_expect -t 300 -p '' -p 'cat /run/marker' \
+	"LABVIRT-BOOT-OK name=snap disk=67108864" -- lv_console onbt
+e2e_check "... and reads the snapshot's marker" \
+	in_bt 'echo "disk=$(head -c 8 /dev/vda)"' 'disk=BTRFS001'
+
 lv destroy --yes
 e2e_check "labvirt destroy --yes: exit 0" rc_is 0
 e2e_check "no volume left in the storage" test -z "$(find "$POOL" -type f)"
+e2e_check "no subvolume left on the btrfs (the snapshot went with its volume)" \
+	test -z "$(btrfs subvolume list "$BT")"
 e2e_check "no process left in the netns" test -z "$(e2e_netns_pids "$E2E_NS")"
 e2e_summary
