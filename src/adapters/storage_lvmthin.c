@@ -7,7 +7,12 @@
  * thin snapshot, as Proxmox does for templates. What a failed create made is
  * removed again. A base volume is written under the tag "labvirt-part:LAB" and
  * takes its base tag only once complete: one that a killed run left half
- * written is never cloned, and the next create or remove of the lab removes it. */
+ * written is never cloned, and the next create or remove of the lab removes it.
+ *
+ * Snapshots are Proxmox's: a read-only thin snapshot "snap_VOLUME_NAME" (tag
+ * "labvirt-snap:LAB/GUEST/DISK"); a rollback removes the volume and makes it again as a
+ * thin snapshot of that snapshot; the volume's removal takes its snapshots, and a base
+ * no volume comes from any more goes too. */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -17,6 +22,7 @@
 #include "storage.h"
 
 #define LVM_TAG_PART "labvirt-part:" /* + "LAB": a base volume still being written */
+#define LVM_TAG_SNAP "labvirt-snap:" /* + "LAB/GUEST/DISK": a snapshot of that volume */
 
 /* What lvm2 says about the storage's volume group and pool. */
 struct pool_state {
@@ -248,17 +254,24 @@ static int lvmthin_create(const struct storage_vol *v, struct lv_error *err)
 	return rc;
 }
 
-/* The base volume of this lab that origin names, once nothing else uses it. */
-static bool base_unused(const struct pool_state *st, const char *origin, const char *removed,
-			const char *base_tag)
+/* Whether LV name is the origin of an LV other than those removed (n_removed names). */
+static bool is_origin(const struct pool_state *st, const char *name, const char **removed,
+		      size_t n_removed)
 {
-	const struct lvm_lv *base = lvm_find_lv(st->lvs, st->n, origin);
-	if (!base || !lvm_lv_has_tag(base, base_tag))
-		return false;
-	for (size_t i = 0; i < st->n; i++)
-		if (streq(st->lvs[i].origin, origin) && !streq(st->lvs[i].name, removed))
-			return false;
-	return true;
+	for (size_t i = 0; i < st->n; i++) {
+		bool gone = false;
+		for (size_t j = 0; j < n_removed; j++)
+			gone = gone || streq(st->lvs[i].name, removed[j]);
+		if (!gone && streq(st->lvs[i].origin, name))
+			return true;
+	}
+	return false;
+}
+
+/* The name of volume v's snapshot snap, as Proxmox's LvmThinPlugin names it. */
+static char *snap_name(const struct storage_vol *v, const char *snap)
+{
+	return xasprintf("snap_%s_%s", lv_name_of(v), snap);
 }
 
 static int lvmthin_remove(const struct storage_vol *v, struct lv_error *err)
@@ -274,14 +287,30 @@ static int lvmthin_remove(const struct storage_vol *v, struct lv_error *err)
 	_cleanup_free_ char *tag = xasprintf(LVM_TAG_OWNER "%s", v->owner);
 	_cleanup_free_ char *lab = lab_of(v);
 	_cleanup_free_ char *base_tag = xasprintf(LVM_TAG_BASE "%s", lab);
+	_cleanup_free_ char *snap_tag = xasprintf(LVM_TAG_SNAP "%s", v->owner);
+	_cleanup_free_ char *snap_prefix = snap_name(v, "");
 	const struct lvm_lv *lv = lvm_find_lv(st.lvs, st.n, lv_name_of(v));
+	const char **removed = xcalloc(st.n + 1, sizeof(*removed));
+	size_t n_removed = 0;
 	if (lv && !lvm_lv_has_tag(lv, tag))
 		rc = lv_fail(err, LV_EXIT_FAIL, "'%s' was not made by labvirt for %s: left alone",
 			     v->path, v->owner);
-	else if (lv)
-		rc = lv_remove(s->vgname, lv->name, err);
-	if (rc == 0 && lv && lv->origin[0] && base_unused(&st, lv->origin, lv->name, base_tag))
-		rc = lv_remove(s->vgname, lv->origin, err);
+	/* its snapshots first, then the volume */
+	for (size_t i = 0; rc == 0 && lv && i < st.n; i++)
+		if (startswith(st.lvs[i].name, snap_prefix) &&
+		    lvm_lv_has_tag(&st.lvs[i], snap_tag) &&
+		    (rc = lv_remove(s->vgname, st.lvs[i].name, err)) == 0)
+			removed[n_removed++] = st.lvs[i].name;
+	if (rc == 0 && lv && (rc = lv_remove(s->vgname, lv->name, err)) == 0)
+		removed[n_removed++] = lv->name;
+	/* the lab's bases no volume comes from any more (a rolled-back volume comes from
+	 * its snapshot, no longer from the base it was cloned of) */
+	for (size_t i = 0; rc == 0 && n_removed && i < st.n; i++)
+		if (lvm_lv_has_tag(&st.lvs[i], base_tag) &&
+		    !is_origin(&st, st.lvs[i].name, removed, n_removed) &&
+		    (rc = lv_remove(s->vgname, st.lvs[i].name, err)) < 0)
+			lv_prefix(err, "base volume");
+	free(removed);
 	if (rc == 0)
 		rc = remove_parts(&st, lab, err);
 	pool_state_clear(&st);
@@ -405,6 +434,78 @@ static int lvmthin_usage(const struct lab_storage *s, struct storage_usage *ret,
 	return rc;
 }
 
+/* The volume (ours or not: the user snapshots their guest's volumes) and its snapshot
+ * snap, looked up; *ret_snap NULL when there is none. */
+static int snap_load(const struct storage_vol *v, const char *snap, struct pool_state *st,
+		     const struct lvm_lv **ret_snap, char **ret_name, struct lv_error *err)
+{
+	if (pool_load(v->storage, true, st, NULL, err) < 0)
+		return -1;
+	if (!lvm_find_lv(st->lvs, st->n, lv_name_of(v)))
+		return lv_fail(err, LV_EXIT_FAIL, "'%s' does not exist: no snapshot of it",
+			       v->path);
+	*ret_name = snap_name(v, snap);
+	*ret_snap = lvm_find_lv(st->lvs, st->n, *ret_name);
+	_cleanup_free_ char *snap_tag = xasprintf(LVM_TAG_SNAP "%s", v->owner);
+	if (*ret_snap && !lvm_lv_has_tag(*ret_snap, snap_tag))
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "'%s/%s' exists and is not labvirt's snapshot of %s: left alone",
+			       v->storage->vgname, *ret_name, v->path);
+	return 0;
+}
+
+static int lvmthin_snapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	struct pool_state st;
+	const struct lvm_lv *old;
+	_cleanup_free_ char *name = NULL;
+	int rc = snap_load(v, snap, &st, &old, &name, err);
+	/* one a killed run left: the config names no such snapshot (the caller checked) */
+	if (rc == 0 && old)
+		rc = lv_remove(v->storage->vgname, name, err);
+	pool_state_clear(&st);
+	if (rc < 0)
+		return -1;
+	_cleanup_free_ char *tag = xasprintf(LVM_TAG_SNAP "%s", v->owner);
+	_cleanup_free_ char *from = xasprintf("%s/%s", v->storage->vgname, lv_name_of(v));
+	char *argv[] = {"lvcreate", "-q", "-s", "-pr", "-n", name, "--addtag", tag, from, NULL};
+	return run(argv, NULL, err);
+}
+
+static int lvmthin_rollback(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	struct pool_state st;
+	const struct lvm_lv *old;
+	_cleanup_free_ char *name = NULL;
+	int rc = snap_load(v, snap, &st, &old, &name, err);
+	pool_state_clear(&st);
+	if (rc < 0)
+		return -1;
+	if (!old)
+		return lv_fail(err, LV_EXIT_FAIL, "'%s' has no snapshot '%s' (%s/%s)", v->path,
+			       snap, v->storage->vgname, name);
+	/* as Proxmox: the volume removed, made again as a thin snapshot of the snapshot */
+	_cleanup_free_ char *tag = xasprintf(LVM_TAG_OWNER "%s", v->owner);
+	_cleanup_free_ char *from = xasprintf("%s/%s", v->storage->vgname, name);
+	char *argv[] = {"lvcreate", "-q", "-s", "-kn", "-prw", "-n", (char *)lv_name_of(v),
+			"--addtag", tag,  from, NULL};
+	if (lv_remove(v->storage->vgname, lv_name_of(v), err) < 0 || run(argv, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int lvmthin_delsnapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	struct pool_state st;
+	const struct lvm_lv *old;
+	_cleanup_free_ char *name = NULL;
+	int rc = snap_load(v, snap, &st, &old, &name, err);
+	if (rc == 0 && old)
+		rc = lv_remove(v->storage->vgname, name, err);
+	pool_state_clear(&st);
+	return rc;
+}
+
 const struct storage_backend storage_lvmthin_backend = {
     .type = "lvmthin",
     .query = lvmthin_query,
@@ -412,4 +513,7 @@ const struct storage_backend storage_lvmthin_backend = {
     .remove = lvmthin_remove,
     .check = lvmthin_check,
     .usage = lvmthin_usage,
+    .snapshot = lvmthin_snapshot,
+    .rollback = lvmthin_rollback,
+    .delsnapshot = lvmthin_delsnapshot,
 };

@@ -11,10 +11,18 @@
  * Proxmox's linked clones of a template. A base is written under labvirt:part = LAB
  * and takes labvirt:base = LAB only once complete: one a killed run left half written
  * is never cloned, and the next create or remove of the lab destroys it. A base goes
- * with its last clone. */
+ * with its last clone.
+ *
+ * Snapshots are ZFS's, as Proxmox takes them: POOL/NAME@SNAP, made with the user
+ * property labvirt:snap = "LAB/GUEST/DISK" (only those are replaced or destroyed); a
+ * rollback is `zfs rollback`, to the most recent snapshot only (as on Proxmox); the
+ * volume's removal (destroy -r) takes its snapshots. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -25,6 +33,7 @@
 #define ZFS_OWNER "labvirt:owner"
 #define ZFS_BASE  "labvirt:base"
 #define ZFS_PART  "labvirt:part"
+#define ZFS_SNAP  "labvirt:snap"
 #define BASE_SNAP "@__base__"
 #define MIB       (1024ULL * 1024)
 
@@ -417,6 +426,85 @@ static int zfs_usage(const struct lab_storage *s, struct storage_usage *ret, str
 	return 0;
 }
 
+/* The volume's snapshot snap: its dataset name POOL/NAME@SNAP, and whether it exists
+ * (then it must be labvirt's snapshot of this volume). */
+static int snap_load(const struct storage_vol *v, const char *snap, char **ret_ds, bool *ret_exists,
+		     struct lv_error *err)
+{
+	_cleanup_free_ char *vol = dataset_of(v), *out = NULL, *sout = NULL;
+	bool missing;
+	if (get_props(v->storage, vol, "type", &out, &missing, err) < 0)
+		return -1;
+	if (missing)
+		return lv_fail(err, LV_EXIT_FAIL, "'%s' does not exist: no snapshot of it", vol);
+	_cleanup_free_ char *ds = xasprintf("%s@%s", vol, snap);
+	if (get_props(v->storage, ds, ZFS_SNAP, &sout, &missing, err) < 0)
+		return -1;
+	_cleanup_free_ char *owner = line_of(sout, 0);
+	if (!missing && !streq(owner, v->owner))
+		return lv_fail(err, LV_EXIT_FAIL, "'%s' exists and is not labvirt's: left alone",
+			       ds);
+	*ret_exists = !missing;
+	*ret_ds = steal_pointer(&ds);
+	return 0;
+}
+
+static int zfs_snapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	_cleanup_free_ char *ds = NULL;
+	bool exists;
+	if (snap_load(v, snap, &ds, &exists, err) < 0)
+		return -1;
+	/* one a killed run left: the config names no such snapshot (the caller checked) */
+	if (exists && destroy(v->storage, ds, err) < 0)
+		return -1;
+	_cleanup_free_ char *prop = xasprintf(ZFS_SNAP "=%s", v->owner);
+	const char *argv[] = {"zfs", "snapshot", "-o", prop, ds, NULL};
+	return zfs_run(v->storage, argv, NULL, err);
+}
+
+static int zfs_rollback(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	_cleanup_free_ char *ds = NULL, *vol = dataset_of(v), *out = NULL;
+	bool exists;
+	if (snap_load(v, snap, &ds, &exists, err) < 0)
+		return -1;
+	if (!exists)
+		return lv_fail(err, LV_EXIT_FAIL, "'%s' has no snapshot '%s'", vol, snap);
+	/* as Proxmox's volume_rollback_is_possible: the most recent snapshot only */
+	const char *list[] = {"zfs", "list",      "-H", "-o", "name", "-t", "snapshot",
+			      "-s",  "createtxg", "-d", "1",  vol,    NULL};
+	if (zfs_run(v->storage, list, &out, err) < 0)
+		return -1;
+	size_t n = out ? strlen(out) : 0;
+	while (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	const char *last = out && strrchr(out, '\n') ? strrchr(out, '\n') + 1 : out;
+	if (!last || !streq(last, ds))
+		return lv_fail(err, LV_EXIT_FAIL,
+			       "cannot roll '%s' back to '%s': it is not the most recent snapshot "
+			       "(%s is; delete the newer ones first, as on Proxmox)",
+			       vol, snap, last ? last : "none");
+	const char *argv[] = {"zfs", "rollback", ds, NULL};
+	if (zfs_run(v->storage, argv, NULL, err) < 0)
+		return -1;
+	/* the kernel's cache of the zvol's device may still hold blocks of before the
+	 * rollback: dropped, so that no reader (QEMU with a cache) sees them */
+	_cleanup_close_ int fd = open(v->path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && ioctl(fd, BLKFLSBUF, 0) < 0)
+		return lv_fail_errno(err, errno, "cannot drop the cached blocks of '%s'", v->path);
+	return 0;
+}
+
+static int zfs_delsnapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
+{
+	_cleanup_free_ char *ds = NULL;
+	bool exists;
+	if (snap_load(v, snap, &ds, &exists, err) < 0)
+		return -1;
+	return exists ? destroy(v->storage, ds, err) : 0;
+}
+
 const struct storage_backend storage_zfspool_backend = {
     .type = "zfspool",
     .query = zfs_query,
@@ -424,4 +512,7 @@ const struct storage_backend storage_zfspool_backend = {
     .remove = zfs_remove,
     .check = zfs_check,
     .usage = zfs_usage,
+    .snapshot = zfs_snapshot,
+    .rollback = zfs_rollback,
+    .delsnapshot = zfs_delsnapshot,
 };

@@ -1,10 +1,11 @@
 /* snapshot.c - qm's snapshot verbs: `labvirt snapshot GUEST NAME [--vmstate]
  * [--description TEXT]`, `rollback GUEST NAME [--start]`, `delsnapshot GUEST NAME`,
  * `listsnapshot GUEST [--json]`. The guest's config file keeps the snapshots as
- * Proxmox does ([NAME] sections, parent:; pvesnap.h), libvirt keeps the state (an
- * internal snapshot of each qcow2 disk, and of the memory with --vmstate). The
- * config is rewritten by rename, after libvirt's step; a failed rewrite takes the
- * libvirt step back where it can. */
+ * Proxmox does ([NAME] sections, parent:; pvesnap.h). The state is libvirt's (an
+ * internal snapshot of each qcow2 disk, and of the memory with --vmstate), or, for
+ * volumes on lvmthin, zfspool and btrfs (raw), the storage's own snapshots (storage.h),
+ * taken with the guest paused. The config is rewritten by rename, after that step; a
+ * failed rewrite takes the step back where it can. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -21,7 +22,8 @@ static bool snap_disk(const struct lab_disk *d)
 	return d->media == MEDIA_DISK && !d->cloudinit && !d->readonly && !d->empty;
 }
 
-/* Whether the disk's volume takes its storage's own snapshots (btrfs raw volumes). */
+/* Whether the disk's volume takes its storage's own snapshots (lvmthin, zfspool, btrfs
+ * raw volumes). */
 static bool storage_snaps(const struct lab *lab, const struct lab_guest *g,
 			  const struct lab_disk *d)
 {
@@ -35,9 +37,11 @@ static bool storage_snaps(const struct lab *lab, const struct lab_guest *g,
 }
 
 /* The guest named, a VM whose writable disks are all qcow2 volumes (libvirt's internal
- * snapshots) or all volumes whose storage snapshots them (*ret_storage). */
+ * snapshots) or all volumes whose storage snapshots them (*ret_storage: the first such
+ * disk's storage, else NULL). */
 static int snap_guest(struct ctx *c, const char *verb, const char *name, bool disks,
-		      const struct lab_guest **ret, bool *ret_storage, struct lv_error *err)
+		      const struct lab_guest **ret, const struct lab_storage **ret_storage,
+		      struct lv_error *err)
 {
 	const struct lab_guest *g = lab_find_guest(c->lab, name);
 	if (!g)
@@ -61,13 +65,14 @@ static int snap_guest(struct ctx *c, const char *verb, const char *name, bool di
 		if (storage_snaps(c->lab, g, d) && n_storage++ == 0)
 			first_storage = d;
 	}
-	*ret_storage = n_storage > 0;
+	*ret_storage = n_storage ? lab_find_storage(c->lab, first_storage->storage) : NULL;
 	if (disks && n_storage && n_storage < n_disks)
 		return lv_fail(
 		    err, LV_EXIT_USAGE,
-		    "%s %s: %s is on btrfs storage '%s' (its snapshots are the "
+		    "%s %s: %s is on %s storage '%s' (its snapshots are the "
 		    "storage's) and other disks are not: such a mix is not supported yet",
-		    verb, name, first_storage->key, first_storage->storage);
+		    verb, name, first_storage->key, lab_storage_type_name(*ret_storage),
+		    first_storage->storage);
 	for (size_t i = 0; disks && !n_storage && i < g->n_disks; i++) {
 		const struct lab_disk *d = &g->disks[i];
 		if (!snap_disk(d))
@@ -79,9 +84,8 @@ static int snap_guest(struct ctx *c, const char *verb, const char *name, bool di
 		if (s && !lab_storage_files(s))
 			return lv_fail(
 			    err, LV_EXIT_USAGE,
-			    "%s %s: %s is on %s storage '%s': snapshots there are not "
-			    "supported yet (qcow2 volumes on dir or btrfs storage and raw "
-			    "ones on btrfs are)",
+			    "%s %s: %s is on %s storage '%s', which cannot take snapshots "
+			    "(as on Proxmox)",
 			    verb, name, d->key, lab_storage_type_name(s), s->id);
 		if (n < 6 || !streq(path + n - 6, ".qcow2"))
 			return lv_fail(err, LV_EXIT_USAGE,
@@ -215,7 +219,8 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	int first = verb_options(argc, argv, opts, err);
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
 	const struct lab_guest *g;
-	bool running, storage;
+	bool running;
+	const struct lab_storage *storage;
 	if (first < 0 || begin(c, "snapshot", argc, first, 2, &lock, err) < 0 ||
 	    snap_guest(c, "snapshot", argv[first], true, &g, &storage, err) < 0 ||
 	    dom_state(c, "snapshot", g, storage, &running, err) < 0)
@@ -225,8 +230,8 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (vmstate && storage)
 		return lv_fail(err, LV_EXIT_USAGE,
 			       "snapshot %s: --vmstate: the running state is kept beside qcow2 "
-			       "volumes only; %s's disks take btrfs snapshots (not supported yet)",
-			       g->name, g->name);
+			       "volumes only; %s's disks take %s snapshots (not supported yet)",
+			       g->name, g->name, lab_storage_type_name(storage));
 	_cleanup_free_ char *text = lv_read_file(g->file, NULL);
 	if (!text)
 		return lv_fail_errno(err, errno, "snapshot: cannot read '%s'", g->file);
@@ -238,8 +243,8 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (storage) {
 		if (storage_snapshot_all(c, g, name, running, out, err) < 0)
 			return -1;
-		fprintf(c->out, "snapshot %s of %s taken (btrfs snapshots of its disks)\n", name,
-			g->name);
+		fprintf(c->out, "snapshot %s of %s taken (%s snapshots of its disks)\n", name,
+			g->name, lab_storage_type_name(storage));
 		return 0;
 	}
 	if (virt_snapshot_exists(c->virt, g->name, name))
@@ -268,7 +273,8 @@ int cmd_rollback(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	int first = verb_options(argc, argv, opts, err);
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
 	const struct lab_guest *g;
-	bool running, storage;
+	bool running;
+	const struct lab_storage *storage;
 	if (first < 0 || begin(c, "rollback", argc, first, 2, &lock, err) < 0 ||
 	    snap_guest(c, "rollback", argv[first], false, &g, &storage, err) < 0 ||
 	    dom_state(c, "rollback", g, storage, &running, err) < 0)
@@ -326,7 +332,7 @@ int cmd_delsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	int first = verb_options(argc, argv, opts, err);
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;
 	const struct lab_guest *g;
-	bool storage;
+	const struct lab_storage *storage;
 	if (first < 0 || begin(c, "delsnapshot", argc, first, 2, &lock, err) < 0 ||
 	    snap_guest(c, "delsnapshot", argv[first], false, &g, &storage, err) < 0)
 		return -1;
@@ -396,7 +402,7 @@ int cmd_listsnapshot(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return -1;
 	if (argc - first != 1)
 		return lv_fail(err, LV_EXIT_USAGE, "usage: labvirt listsnapshot GUEST [--json]");
-	bool storage;
+	const struct lab_storage *storage;
 	if (ctx_load(c, err) < 0 ||
 	    snap_guest(c, "listsnapshot", argv[first], false, &g, &storage, err) < 0)
 		return -1;

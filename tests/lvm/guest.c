@@ -831,6 +831,76 @@ static void test_thick_check(const struct lab_storage *good, const char *images)
 }
 
 /* Prints the JSON reports the unit tests keep (tests/lvm/reports/). */
+/* Snapshots as Proxmox's LvmThinPlugin takes them: a read-only thin snapshot
+ * snap_VOLUME_NAME; a rollback makes the volume again as a snapshot of it. */
+static void test_snapshots(const struct lab_storage *s, const char *images)
+{
+	struct storage_vol v = vol(s, "s", 8 * MIB, NULL, false);
+	struct lv_error err = {0};
+	err = (struct lv_error){0};
+	check(B->create(&v, &err) == 0 && write_pattern(v.path, 0x11, MIB),
+	      "a volume t-s-virtio0 written with 0x11 (%s)", err.msg);
+	err = (struct lv_error){0};
+	check(B->snapshot(&v, "s1", &err) == 0, "snapshot s1 (%s)", err.msg);
+	check(expect_line("snap_t-s-virtio0_s1",
+			  "snap_t-s-virtio0_s1|t-s-virtio0|pool|labvirt-snap:t/s/virtio0|8388608"),
+	      "lvs: snap_t-s-virtio0_s1, a thin snapshot of the volume, tagged labvirt-snap:");
+	check(write_pattern(v.path, 0x22, MIB), "the volume written again (0x22)");
+	err = (struct lv_error){0};
+	check(B->rollback(&v, "s1", &err) == 0, "rollback s1 (%s)", err.msg);
+	check(expect_line("t-s-virtio0",
+			  "t-s-virtio0|snap_t-s-virtio0_s1|pool|labvirt:t/s/virtio0|8388608"),
+	      "lvs: the volume made again from the snapshot, with its own tag only");
+	check(starts_with_pattern(v.path, 0x11, MIB), "... and it reads 0x11 again");
+	check(write_pattern(v.path, 0x33, MIB), "... and takes writes");
+	err = (struct lv_error){0};
+	check(B->rollback(&v, "nope", &err) < 0 && lv_line("t-s-virtio0"),
+	      "rollback to a snapshot that is not there: refused, the volume stays (%s)", err.msg);
+	err = (struct lv_error){0};
+	check(B->snapshot(&v, "s1", &err) == 0 && B->rollback(&v, "s1", &err) == 0 &&
+		  starts_with_pattern(v.path, 0x33, MIB),
+	      "a snapshot s1 again, over the old one (the config names none): it holds 0x33 (%s)",
+	      err.msg);
+	const char *mk[] = {"lvcreate",           "-q", "-T", "lvt/pool", "-V", "4m", "-n",
+			    "snap_t-s-virtio0_x", NULL};
+	check(run_cmd(mk) == 0, "an untagged thin LV snap_t-s-virtio0_x made by hand");
+	err = (struct lv_error){0};
+	int rc = B->snapshot(&v, "x", &err);
+	check(has_error(rc, &err, "left alone"), "snapshot x over it: refused");
+	rc = B->delsnapshot(&v, "x", &err);
+	check(has_error(rc, &err, "left alone") && lv_line("snap_t-s-virtio0_x"),
+	      "delsnapshot x: refused, it stays");
+	const char *rm[] = {"lvremove", "-q", "-f", "lvt/snap_t-s-virtio0_x", NULL};
+	run_cmd(rm);
+	err = (struct lv_error){0};
+	check(B->snapshot(&v, "s2", &err) == 0, "snapshot s2 (%s)", err.msg);
+	err = (struct lv_error){0};
+	check(B->delsnapshot(&v, "s2", &err) == 0 && !lv_line("snap_t-s-virtio0_s2"),
+	      "delsnapshot s2: gone (%s)", err.msg);
+	err = (struct lv_error){0};
+	check(B->delsnapshot(&v, "s2", &err) == 0, "delsnapshot of an absent one: nothing to do");
+	err = (struct lv_error){0};
+	check(B->remove(&v, &err) == 0 && !lv_line("t-s-virtio0") &&
+		  !lv_line("snap_t-s-virtio0_s1"),
+	      "remove: the volume and its snapshot are gone (%s)", err.msg);
+	vol_clear(&v);
+
+	/* a linked clone rolled back comes from its snapshot, no longer from its base: the
+	 * base still goes with it */
+	_cleanup_free_ char *qcow = xasprintf("%s/disk.qcow2", images);
+	struct storage_vol l = vol(s, "l", 0, qcow, false);
+	err = (struct lv_error){0};
+	check(B->create(&l, &err) == 0 && B->snapshot(&l, "s1", &err) == 0 &&
+		  B->rollback(&l, "s1", &err) == 0 && starts_with_pattern(l.path, 0xa5, MIB),
+	      "a linked clone, snapshotted and rolled back, reads the image's data (%s)", err.msg);
+	_cleanup_free_ char *base = base_line();
+	err = (struct lv_error){0};
+	check(B->remove(&l, &err) == 0 && !lv_line("t-l-virtio0") && !base_line(),
+	      "remove: the clone, its snapshot and the base (%s) are gone (%s)",
+	      base ? base : "none", err.msg);
+	vol_clear(&l);
+}
+
 static void dump_reports(void)
 {
 	_cleanup_argv_ char **vgs = lvm_cmd_vgs();
@@ -857,6 +927,7 @@ int main(int argc, char **argv)
 	test_allocate(&s);
 	test_import_full(&s, argv[1]);
 	test_linked(&s, argv[1]);
+	test_snapshots(&s, argv[1]);
 	test_foreign(&s);
 	test_missing(&s);
 	test_overcommit(&s);
