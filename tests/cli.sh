@@ -60,7 +60,7 @@ Commands:
   rollback     [--start] GUEST NAME
   delsnapshot  GUEST NAME
   listsnapshot [--json] GUEST
-  backup       [--dir DIR] [--compress zstd|gzip|lzo|0] [--mode snapshot|stop] GUEST...
+  backup       [--dir DIR] [--compress zstd|gzip|lzo|0] [--mode snapshot|suspend|stop] GUEST...
   restore      ARCHIVE [VMID] [--as NAME] [--storage ID] [--unique]
   clone        [--full] [--storage ID] GUEST NEWNAME [VMID]
   fetch        [--all] [GUEST...]
@@ -98,8 +98,8 @@ expect 2 "labvirt: usage: labvirt snapshot GUEST NAME (see labvirt snapshot --he
 	"snapshot without its name" -L "$TESTS/lifecycle/lab" snapshot a
 expect 2 "labvirt: backup: --compress 'xz': one of zstd, gzip, lzo, 0" "backup --compress xz" \
 	-L "$TESTS/lifecycle/lab" backup --compress xz a
-expect 2 "labvirt: backup: --mode suspend: snapshot or stop (suspend is not supported yet)" \
-	"backup --mode suspend" -L "$TESTS/lifecycle/lab" backup --mode suspend a
+expect 2 "labvirt: backup: --mode pause: snapshot, suspend or stop" \
+	"backup --mode pause" -L "$TESTS/lifecycle/lab" backup --mode pause a
 expect 2 "labvirt: restore: /nonexistent/x.vma is not named as vzdump names archives: give the VMID" \
 	"restore of a file not named as vzdump names them" -L "$TESTS/lifecycle/lab" restore /nonexistent/x.vma
 expect 2 "labvirt: usage: labvirt clone GUEST NEWNAME [VMID] [--full] [--storage ID]" \

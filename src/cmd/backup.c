@@ -5,7 +5,8 @@
  * through QEMU's block layer (volio.h), so a linked clone's backing image counts. A
  * running guest is read in snapshot mode: libvirt's push-mode backup job copies its
  * disks as they were when it began into qcow2 files while the guest runs on, and those
- * are read (stop mode refuses a running guest). The archive is
+ * are read (stop mode refuses a running guest; suspend mode, kept for Proxmox's
+ * compatibility, pauses the guest while the job copies its disks). The archive is
  * written under a temporary name and takes its own only when whole. */
 #include <dirent.h>
 #include <errno.h>
@@ -178,8 +179,19 @@ static int backup_guest(struct ctx *c, const struct lab_guest *g, const char *di
 			live.tmp = NULL;
 			return lv_fail_errno(err, e, "backup %s: cannot make a folder", g->name);
 		}
-		if (virt_backup_push(c->virt, g->name, live.tmp, &live.sources, &live.copies, err) <
-		    0) {
+		/* suspend: paused from before the job to its end (Proxmox resumes as soon as
+		 * its job has begun; libvirt's call returns at the end) */
+		bool pause = streq(mode, "suspend") && dom.state == DOM_RUNNING;
+		if (pause && virt_domain_suspend(c->virt, g->name, err) < 0) {
+			live_end(c, g, &live);
+			return -1;
+		}
+		int rc =
+		    virt_backup_push(c->virt, g->name, live.tmp, &live.sources, &live.copies, err);
+		struct lv_error e2 = {0};
+		if (pause && virt_domain_resume(c->virt, g->name, &e2) < 0)
+			fprintf(c->errout, "labvirt: backup %s: %s\n", g->name, e2.msg);
+		if (rc < 0) {
 			live_end(c, g, &live);
 			return -1;
 		}
@@ -270,7 +282,7 @@ static int backup_guest(struct ctx *c, const struct lab_guest *g, const char *di
 	    xasprintf("INFO: backup of VM %d (%s), mode %s, %zu disk%s\n"
 		      "INFO: %.1f GiB of disks, %.1f GiB read, archive %.1f MiB (%s)\n"
 		      "INFO: creating vzdump archive '%s'\nINFO: Finished Backup of VM %d\n",
-		      g->vmid, g->name, running ? "snapshot" : "stop", n, n == 1 ? "" : "s",
+		      g->vmid, g->name, running ? mode : "stop", n, n == 1 ? "" : "s",
 		      total / 1073741824.0, data / 1073741824.0, st.st_size / 1048576.0,
 		      zs_name(comp), final, g->vmid);
 	_cleanup_free_ char *notes_text = xasprintf("%s\n", g->name); /* {{guestname}} */
@@ -310,9 +322,8 @@ int cmd_backup(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (zs_parse(compress, &comp) < 0)
 		return lv_fail(err, LV_EXIT_USAGE,
 			       "backup: --compress '%s': one of zstd, gzip, lzo, 0", compress);
-	if (!streq(mode, "stop") && !streq(mode, "snapshot"))
-		return lv_fail(err, LV_EXIT_USAGE,
-			       "backup: --mode %s: snapshot or stop (suspend is not supported yet)",
+	if (!streq(mode, "stop") && !streq(mode, "snapshot") && !streq(mode, "suspend"))
+		return lv_fail(err, LV_EXIT_USAGE, "backup: --mode %s: snapshot, suspend or stop",
 			       mode);
 	_cleanup_free_ bool *sel = NULL;
 	_cleanup_(host_unlockp) struct host_lock *lock = NULL;

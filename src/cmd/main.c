@@ -54,11 +54,11 @@ static const struct verb verbs[] = {
     {"listsnapshot", cmd_listsnapshot, "[--json] GUEST",
      "The guest's snapshots as a tree, \"current\" where it stands."},
     {"backup", cmd_backup,
-     "[--dir DIR] [--compress zstd|gzip|lzo|0] [--mode snapshot|stop] GUEST...",
+     "[--dir DIR] [--compress zstd|gzip|lzo|0] [--mode snapshot|suspend|stop] GUEST...",
      "Back up each VM as vzdump does: DIR/vzdump-qemu-VMID-DATE.vma.zst\n"
      "with its .log and .notes (DIR: the first dir storage's dump/). Zero clusters\n"
      "are not stored. A running VM is copied by libvirt's backup job (snapshot mode,\n"
-     "the default); --mode stop refuses it."},
+     "the default; --mode suspend pauses it meanwhile); --mode stop refuses it."},
     {"restore", cmd_restore, "ARCHIVE [VMID] [--as NAME] [--storage ID] [--unique]",
      "Restore a vzdump archive as a new guest: a VM's (vzdump-qemu-VMID-*.vma[.zst|\n"
      ".gz|.lzo]) config in qemu-server/VMID.conf, a container's (vzdump-lxc-VMID-*.tar\n"

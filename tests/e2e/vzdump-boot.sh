@@ -364,6 +364,19 @@ e2e_check "... and libvirt's copies are gone" \
 e2e_check "the guest still runs, and answers" \
 	e2e_console_expect -t 120 -p '' -w 'restored# ' -s 'echo "alive=$((6*7))"' 'alive=42' \
 	-- lv_console restored
+mkdir -p "$T/susp"
+lv backup restored --dir "$T/susp" --mode suspend
+e2e_check "backup --mode suspend of the running guest: exit 0" rc_is 0
+SUSP=$(ls "$T"/susp/vzdump-qemu-100-*.vma.zst 2>/dev/null | head -n 1)
+SREAD=$(zstd -dc "$SUSP" | python3 "$HERE/../vzdump/readvma.py" - 2>&1)
+e2e_check "... the independent reader finds virtio0's bytes in it" \
+	grep -q "^drive-virtio0 67108864 $SUM0 " <<<"$SREAD"
+e2e_check "... its log says suspend mode" grep -q "mode suspend" "${SUSP%.vma.zst}.log"
+e2e_check "... and the guest runs again (resumed), and answers" \
+	test "$(run virsh -q -c "$URI" domstate restored 2>/dev/null | head -n 1)" = running
+e2e_check "... at its console" \
+	e2e_console_expect -t 120 -p '' -w 'restored# ' -s 'echo "alive=$((6*7))"' 'alive=42' \
+	-- lv_console restored
 lv down restored --timeout 30
 e2e_check "labvirt down restored: exit 0" rc_is 0
 mkdir -p "$T/dump"
