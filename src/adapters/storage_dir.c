@@ -105,7 +105,11 @@ static int image_inspect(const char *path, const char *format, struct image_info
 	return 0;
 }
 
-static int qcow2_clone(const struct storage_vol *v, const char *tmp, struct lv_error *err)
+static int raw_create(const char *path, uint64_t size, struct lv_error *err);
+
+/* The import image into the new volume at tmp: a qcow2 over it (linked), or a full copy
+ * in the volume's own format (a .raw volume is always a full copy). */
+static int image_clone(const struct storage_vol *v, const char *tmp, struct lv_error *err)
 {
 	struct image_info img = {0};
 	if (image_inspect(v->import_from, v->import_format, &img, err) < 0)
@@ -118,14 +122,23 @@ static int qcow2_clone(const struct storage_vol *v, const char *tmp, struct lv_e
 	_cleanup_free_ char *abs = realpath(v->import_from, NULL);
 	if (!abs)
 		return lv_fail_errno(err, errno, "cannot resolve '%s'", v->import_from);
-	if (!v->full_clone)
+	if (!v->full_clone && !v->raw)
 		return qcow2_create(tmp, size, abs, img.format, err);
 	/* A full copy goes into a volume made first, so that the file is 0600
 	 * from its first moment; it reads as zeros, so zeros need no writing. */
-	const char *conv[] = {"qemu-img", "convert",  "-q", "-n",    "--target-is-zero",
-			      "-f",       img.format, "-O", "qcow2", abs,
-			      tmp,        NULL};
-	if (qcow2_create(tmp, size, NULL, NULL, err) < 0)
+	const char *conv[] = {"qemu-img",
+			      "convert",
+			      "-q",
+			      "-n",
+			      "--target-is-zero",
+			      "-f",
+			      img.format,
+			      "-O",
+			      v->raw ? "raw" : "qcow2",
+			      abs,
+			      tmp,
+			      NULL};
+	if ((v->raw ? raw_create(tmp, size, err) : qcow2_create(tmp, size, NULL, NULL, err)) < 0)
 		return -1;
 	return host_run(conv, NULL, err);
 }
@@ -182,7 +195,7 @@ static int dir_create(const struct storage_vol *v, struct lv_error *err)
 	int rc =
 	    v->folder
 		? (mkdir(tmp, 0700) < 0 ? lv_fail_errno(err, errno, "cannot create '%s'", tmp) : 0)
-	    : v->import_from ? qcow2_clone(v, tmp, err)
+	    : v->import_from ? image_clone(v, tmp, err)
 	    : v->raw         ? raw_create(tmp, v->size, err)
 			     : qcow2_create(tmp, v->size, NULL, NULL, err);
 	if (rc == 0 && v->fill)

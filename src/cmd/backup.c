@@ -278,13 +278,12 @@ static int backup_guest(struct ctx *c, const struct lab_guest *g, const char *di
 	}
 	_cleanup_free_ char *log = xasprintf("%s/%s.log", dir, base);
 	_cleanup_free_ char *notes = xasprintf("%s/%s.vma%s.notes", dir, base, zs_suffix(comp));
-	_cleanup_free_ char *log_text =
-	    xasprintf("INFO: backup of VM %d (%s), mode %s, %zu disk%s\n"
-		      "INFO: %.1f GiB of disks, %.1f GiB read, archive %.1f MiB (%s)\n"
-		      "INFO: creating vzdump archive '%s'\nINFO: Finished Backup of VM %d\n",
-		      g->vmid, g->name, running ? mode : "stop", n, n == 1 ? "" : "s",
-		      total / 1073741824.0, data / 1073741824.0, st.st_size / 1048576.0,
-		      zs_name(comp), final, g->vmid);
+	_cleanup_free_ char *log_text = xasprintf(
+	    "INFO: backup of VM %d (%s), mode %s, %zu disk%s\n"
+	    "INFO: %.1f GiB of disks, %.1f GiB read, archive %.1f MiB (%s)\n"
+	    "INFO: creating vzdump archive '%s'\nINFO: Finished Backup of VM %d\n",
+	    g->vmid, g->name, running ? mode : "stop", n, n == 1 ? "" : "s", total / 1073741824.0,
+	    data / 1073741824.0, st.st_size / 1048576.0, zs_name(comp), final, g->vmid);
 	_cleanup_free_ char *notes_text = xasprintf("%s\n", g->name); /* {{guestname}} */
 	if (write_text(log, log_text, err) < 0 || write_text(notes, notes_text, err) < 0)
 		return lv_prefix(err, "backup %s", g->name);

@@ -366,7 +366,7 @@ static int load_new(struct restore *rs, const char *text, const char *where, int
 		d->v.import_from = d->src; /* clone: the storage fills it */
 		d->v.import_format = d->src ? (endswith(d->src, ".qcow2") ? "qcow2" : "raw") : NULL;
 		d->v.full_clone = rs->full;
-		if (kind == KIND_CT)
+		if (kind == KIND_CT && !rs->src)
 			ct_volume_fill_restore(&d->v, &d->fill, lab, g, k, rs->archive);
 	}
 	if (!g)
@@ -515,6 +515,13 @@ static int prepare_clone(struct restore *rs, const char *storage_opt, const char
 		const struct lab_disk *k = &src->disks[i];
 		if (k->empty || k->cloudinit || k->media == MEDIA_CDROM)
 			continue;
+		if (rs->ct && !k->storage) /* a bind mount of a host path: kept as it is */
+			continue;
+		if (rs->ct && (!streq(k->key, "rootfs") || k->subvol))
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "%s:%d: %s: cloning a container's %s is not supported yet",
+				       src->file, k->line, k->key,
+				       k->subvol ? "folder volume" : "mount point volumes");
 		if (!k->allocate)
 			return lv_fail(err, LV_EXIT_USAGE,
 				       "%s:%d: %s is %s, not a volume of a storage: clone copies "
@@ -525,6 +532,11 @@ static int prepare_clone(struct restore *rs, const char *storage_opt, const char
 				       "%s:%d: cloning tpmstate0 is not supported yet", src->file,
 				       k->line);
 		const struct lab_storage *s = to ? to : lab_find_storage(lab, k->storage);
+		if (!rs->full && rs->ct && s->type == STORAGE_DIR)
+			return lv_fail(err, LV_EXIT_USAGE,
+				       "clone %s: its %s is on dir storage %s, where a container "
+				       "cannot be cloned linked (as on Proxmox): give --full",
+				       src->name, k->key, s->id);
 		if (!rs->full && s->type == STORAGE_LVM)
 			return lv_fail(
 			    err, LV_EXIT_USAGE,
@@ -545,7 +557,7 @@ static int prepare_clone(struct restore *rs, const char *storage_opt, const char
 		snprintf(m->storage, sizeof(m->storage), "%s", s->id);
 		/* what the storage makes: a dir storage's clones are qcow2 */
 		snprintf(m->format, sizeof(m->format), "%s",
-			 s->type == STORAGE_DIR ? "qcow2" : "raw");
+			 s->type == STORAGE_DIR && !rs->ct ? "qcow2" : "raw");
 		rs->disks[rs->n++] = (struct rdisk){.map = m, .src = path};
 	}
 	if (pick_volids(rs, NULL, vmid, err) < 0)
@@ -574,13 +586,14 @@ static int prepare_clone(struct restore *rs, const char *storage_opt, const char
 				      .new_vmgenid = genid,
 				      .unique = true,
 				      .clone = true,
+				      .ct = rs->ct,
 				      .new_mac = new_mac,
 				      .new_uuid = new_uuid,
 				      .opaque = rs};
 	_cleanup_free_ char *out = vzdump_restore_config(text, &spec);
 	for (size_t i = 0; i < n_maps; i++)
 		free(volids[i]);
-	if (load_new(rs, out, src->file, vmid, KIND_VM, "", ret_lab, err) < 0)
+	if (load_new(rs, out, src->file, vmid, src->kind, "", ret_lab, err) < 0)
 		return -1;
 	*ret_text = steal_pointer(&out);
 	return 0;
@@ -796,9 +809,6 @@ int cmd_clone(struct ctx *c, int argc, char **argv, struct lv_error *err)
 	if (!src)
 		return lv_fail(err, LV_EXIT_USAGE, "clone: lab %s has no guest %s", c->lab->name,
 			       argv[first]);
-	if (src->kind == KIND_CT)
-		return lv_fail(err, LV_EXIT_USAGE,
-			       "clone %s: cloning a container is not supported yet", src->name);
 	/* as qm clone: a guest is copied whole, a template linked unless --full */
 	full = full || !src->template;
 	if (!full && storage)
@@ -825,7 +835,8 @@ int cmd_clone(struct ctx *c, int argc, char **argv, struct lv_error *err)
 				       "the copy: stop it first (labvirt down %s)",
 				       src->name, src->name);
 	}
-	struct restore rs = {.c = c, .archive = src->name, .src = src, .full = full};
+	struct restore rs = {
+	    .c = c, .archive = src->name, .src = src, .full = full, .ct = src->kind == KIND_CT};
 	int rc = run(&rs, storage, name, true, vmid, err);
 	restore_free(&rs);
 	return rc;

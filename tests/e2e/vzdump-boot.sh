@@ -325,11 +325,23 @@ e2e_check "... owned by the unprivileged container's root (100000)" \
 	sh -c 'debugfs -R "stat /srv/marker" "$1" 2>/dev/null | grep -q "User: 100000 "' sh "$CTV"
 e2e_check "... without vzdump's etc/vzdump/pct.conf" \
 	sh -c '! debugfs -R "stat /etc/vzdump/pct.conf" "$1" 2>/dev/null | grep -q "User:"' sh "$CTV"
+# pct clone: the stopped container copied whole, a new hostname and MAC
+lvct clone web webcopy 120
+e2e_check "clone web webcopy (a container): exit 0, a full copy" \
+	out_has "cloned webcopy (120) from web: 1 disk, full copies"
+C120=$CTLAB/lxc/120.conf
+e2e_check "its config: lxc/120.conf, hostname webcopy, rootfs on a new volume, a new MAC" \
+	sh -c 'grep -qx "hostname: webcopy" "$1" && grep -qx "rootfs: local:120/vm-120-disk-0.raw,size=64M" "$1" &&
+		grep -q "^net0: .*hwaddr=BC:24:11:" "$1" && ! grep -q "00:00:AA" "$1"' sh "$C120"
+CTV2=$POOL/images/120/vm-120-disk-0.raw
+e2e_check "... the volume has the same bytes (the archive's file in it)" \
+	sh -c 'cmp -s "$1" "$2" && [ "$(debugfs -R "cat /srv/marker" "$2" 2>/dev/null)" = restored-ct-marker ]' \
+	sh "$CTV" "$CTV2"
 lvct validate
-e2e_check "labvirt validate accepts the lab with the restored container" rc_is 0
+e2e_check "labvirt validate accepts the lab with the restored container and its clone" rc_is 0
 lvct destroy --yes
-e2e_check "labvirt destroy --yes removes the container and its volume" \
-	sh -c '[ "$1" -eq 0 ] && [ ! -e "$2" ]' sh "$LV_RC" "$CTV"
+e2e_check "labvirt destroy --yes removes the containers and their volumes" \
+	sh -c '[ "$1" -eq 0 ] && [ ! -e "$2" ] && [ ! -e "$3" ]' sh "$LV_RC" "$CTV" "$CTV2"
 
 # --- boot the restored guest; it reads its disk
 e2e_check "network namespace made" e2e_netns_only_start || bail "no netns"
