@@ -434,37 +434,37 @@ static int lvmthin_usage(const struct lab_storage *s, struct storage_usage *ret,
 	return rc;
 }
 
-/* The volume (ours or not: the user snapshots their guest's volumes) and its snapshot
- * snap, looked up; *ret_snap NULL when there is none. */
-static int snap_load(const struct storage_vol *v, const char *snap, struct pool_state *st,
-		     const struct lvm_lv **ret_snap, char **ret_name, struct lv_error *err)
+/* The volume (ours or not: the user snapshots their guest's volumes) must be there; its
+ * snapshot snap's LV name, and whether it exists (then it must be labvirt's). */
+static int snap_load(const struct storage_vol *v, const char *snap, bool *ret_exists,
+		     char **ret_name, struct lv_error *err)
 {
-	if (pool_load(v->storage, true, st, NULL, err) < 0)
-		return -1;
-	if (!lvm_find_lv(st->lvs, st->n, lv_name_of(v)))
-		return lv_fail(err, LV_EXIT_FAIL, "'%s' does not exist: no snapshot of it",
-			       v->path);
-	*ret_name = snap_name(v, snap);
-	*ret_snap = lvm_find_lv(st->lvs, st->n, *ret_name);
+	struct pool_state st;
+	_cleanup_free_ char *name = snap_name(v, snap);
 	_cleanup_free_ char *snap_tag = xasprintf(LVM_TAG_SNAP "%s", v->owner);
-	if (*ret_snap && !lvm_lv_has_tag(*ret_snap, snap_tag))
-		return lv_fail(err, LV_EXIT_FAIL,
-			       "'%s/%s' exists and is not labvirt's snapshot of %s: left alone",
-			       v->storage->vgname, *ret_name, v->path);
-	return 0;
+	int rc = pool_load(v->storage, true, &st, NULL, err);
+	const struct lvm_lv *old = rc == 0 ? lvm_find_lv(st.lvs, st.n, name) : NULL;
+	if (rc == 0 && !lvm_find_lv(st.lvs, st.n, lv_name_of(v)))
+		rc = lv_fail(err, LV_EXIT_FAIL, "'%s' does not exist: no snapshot of it", v->path);
+	else if (rc == 0 && old && !lvm_lv_has_tag(old, snap_tag))
+		rc = lv_fail(err, LV_EXIT_FAIL,
+			     "'%s/%s' exists and is not labvirt's snapshot of %s: left alone",
+			     v->storage->vgname, name, v->path);
+	*ret_exists = old != NULL;
+	pool_state_clear(&st);
+	if (rc == 0)
+		*ret_name = steal_pointer(&name);
+	return rc;
 }
 
 static int lvmthin_snapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
 {
-	struct pool_state st;
-	const struct lvm_lv *old;
+	bool exists;
 	_cleanup_free_ char *name = NULL;
-	int rc = snap_load(v, snap, &st, &old, &name, err);
+	if (snap_load(v, snap, &exists, &name, err) < 0)
+		return -1;
 	/* one a killed run left: the config names no such snapshot (the caller checked) */
-	if (rc == 0 && old)
-		rc = lv_remove(v->storage->vgname, name, err);
-	pool_state_clear(&st);
-	if (rc < 0)
+	if (exists && lv_remove(v->storage->vgname, name, err) < 0)
 		return -1;
 	_cleanup_free_ char *tag = xasprintf(LVM_TAG_SNAP "%s", v->owner);
 	_cleanup_free_ char *from = xasprintf("%s/%s", v->storage->vgname, lv_name_of(v));
@@ -474,14 +474,11 @@ static int lvmthin_snapshot(const struct storage_vol *v, const char *snap, struc
 
 static int lvmthin_rollback(const struct storage_vol *v, const char *snap, struct lv_error *err)
 {
-	struct pool_state st;
-	const struct lvm_lv *old;
+	bool exists;
 	_cleanup_free_ char *name = NULL;
-	int rc = snap_load(v, snap, &st, &old, &name, err);
-	pool_state_clear(&st);
-	if (rc < 0)
+	if (snap_load(v, snap, &exists, &name, err) < 0)
 		return -1;
-	if (!old)
+	if (!exists)
 		return lv_fail(err, LV_EXIT_FAIL, "'%s' has no snapshot '%s' (%s/%s)", v->path,
 			       snap, v->storage->vgname, name);
 	/* as Proxmox: the volume removed, made again as a thin snapshot of the snapshot */
@@ -496,14 +493,11 @@ static int lvmthin_rollback(const struct storage_vol *v, const char *snap, struc
 
 static int lvmthin_delsnapshot(const struct storage_vol *v, const char *snap, struct lv_error *err)
 {
-	struct pool_state st;
-	const struct lvm_lv *old;
+	bool exists;
 	_cleanup_free_ char *name = NULL;
-	int rc = snap_load(v, snap, &st, &old, &name, err);
-	if (rc == 0 && old)
-		rc = lv_remove(v->storage->vgname, name, err);
-	pool_state_clear(&st);
-	return rc;
+	if (snap_load(v, snap, &exists, &name, err) < 0)
+		return -1;
+	return exists ? lv_remove(v->storage->vgname, name, err) : 0;
 }
 
 const struct storage_backend storage_lvmthin_backend = {
