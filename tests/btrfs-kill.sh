@@ -115,6 +115,37 @@ e2e_check "... a subvolume of its own with the template's bytes" \
 	sh -c 'btrfs subvolume show "$1" | grep -q "Parent UUID:[[:space:]]*-$" &&
 		[ "$(head -c 8 "$1/disk.raw")" = TMPL0001 ]' sh "$FAST/images/201/vm-201-disk-0"
 
+# A container's snapshots, as pct takes them on btrfs: its rootfs (an ext4 image in a
+# raw volume, from a template of the test's own) snapshotted and rolled back.
+mkdir -p "$LAB/lxc" "$LAB/vz/template/cache" "$LAB/tree/etc"
+echo 12 >"$LAB/tree/etc/debian_version"
+tar -C "$LAB/tree" -czf "$LAB/vz/template/cache/tiny.tar.gz" .
+printf '\ndir: local\n\tpath %s/vz\n\tcontent vztmpl\n' "$LAB" >>"$LAB/lab.cfg"
+printf 'hostname: c\nmemory: 128\nostemplate: local:vztmpl/tiny.tar.gz\nostype: debian\nrootfs: fast:1\n' \
+	>"$LAB/lxc/300.conf"
+CTVOL=$FAST/k-c-rootfs
+ct_marker() {
+	printf %s "$1" >"$LAB/m"
+	debugfs -w -R "rm /marker" "$CTVOL/disk.raw" >/dev/null 2>&1
+	debugfs -w -R "write $LAB/m /marker" "$CTVOL/disk.raw" >/dev/null 2>&1
+}
+ct_marker_is() { [ "$(debugfs -R "cat /marker" "$CTVOL/disk.raw" 2>/dev/null)" = "$1" ]; }
+lvc up c
+e2e_check "up c (a container, its rootfs on btrfs): exit 0" test "$LVC_RC" = 0
+ct_marker CTMARK1
+lvc snapshot c cs1
+e2e_check "snapshot c cs1: exit 0, a read-only snapshot subvolume of its rootfs" \
+	sh -c '[ "$1" = 0 ] && btrfs subvolume show "$2@cs1" | grep -q "Flags:.*readonly"' sh "$LVC_RC" "$CTVOL"
+e2e_check "... the config has its [cs1] section" grep -qx "\[cs1\]" "$LAB/lxc/300.conf"
+ct_marker CTMARK2
+e2e_check "... a new marker written into the rootfs" ct_marker_is CTMARK2
+lvc rollback c cs1
+e2e_check "rollback c cs1: exit 0" test "$LVC_RC" = 0
+e2e_check "... the rootfs has the snapshot's marker again" ct_marker_is CTMARK1
+lvc snapshot --vmstate c cs2
+e2e_check "snapshot --vmstate of a stopped container: exit 0, nothing kept to run" \
+	sh -c '[ "$1" = 0 ] && ! grep -q "^vmstate" "$2"' sh "$LVC_RC" "$LAB/lxc/300.conf"
+
 "$LABVIRT" -L "$LAB" destroy --yes >"$LAB/out3" 2>&1
 rc=$?
 # shellcheck disable=SC2016 # expanded by that sh

@@ -85,10 +85,11 @@ int storage_remove(const struct storage_vol *v, struct lv_error *err)
 bool storage_can_snapshot(const struct storage_vol *v)
 {
 	const struct storage_backend *b = v->storage ? storage_backend_for(v->storage, NULL) : NULL;
-	if (!b || !b->snapshot || v->folder)
+	if (!b || !b->snapshot)
 		return false;
-	/* on btrfs, a raw volume (a qcow2 file there takes QEMU's internal snapshots) */
-	return v->storage->type != STORAGE_BTRFS || endswith(v->path, "/disk.raw");
+	/* on btrfs, a raw volume (a qcow2 file there takes QEMU's internal snapshots; a
+	 * container's folder subvolume, not yet); a zfspool dataset or zvol, a thin LV */
+	return v->storage->type != STORAGE_BTRFS || (!v->folder && endswith(v->path, "/disk.raw"));
 }
 
 #define SNAP_FORWARD(op)                                                                           \

@@ -491,7 +491,7 @@ static int zfs_rollback(const struct storage_vol *v, const char *snap, struct lv
 		return -1;
 	/* the kernel's cache of the zvol's device may still hold blocks of before the
 	 * rollback: dropped, so that no reader (QEMU with a cache) sees them */
-	_cleanup_close_ int fd = open(v->path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = v->folder ? -1 : open(v->path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && ioctl(fd, BLKFLSBUF, 0) < 0)
 		return lv_fail_errno(err, errno, "cannot drop the cached blocks of '%s'", v->path);
 	return 0;

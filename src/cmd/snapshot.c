@@ -16,10 +16,12 @@
 #include "pvesnap.h"
 #include "storage.h"
 
-/* A disk that a snapshot covers: the guest writes it. */
+/* A disk that a snapshot covers: the guest writes it (a container's bind mount of a
+ * host path is not a volume: left out, as pct does). */
 static bool snap_disk(const struct lab_disk *d)
 {
-	return d->media == MEDIA_DISK && !d->cloudinit && !d->readonly && !d->empty;
+	return d->media == MEDIA_DISK && !d->cloudinit && !d->readonly && !d->empty &&
+	       !(d->bus == BUS_MP && !d->storage);
 }
 
 /* Whether the disk's volume takes its storage's own snapshots (lvmthin, zfspool, btrfs
@@ -47,9 +49,6 @@ static int snap_guest(struct ctx *c, const char *verb, const char *name, bool di
 	if (!g)
 		return lv_fail(err, LV_EXIT_USAGE, "%s: lab %s has no guest %s", verb, c->lab->name,
 			       name);
-	if (g->kind != KIND_VM)
-		return lv_fail(err, LV_EXIT_USAGE,
-			       "%s %s: containers' snapshots are not supported yet", verb, name);
 	if (g->template && disks && streq(verb, "snapshot"))
 		return lv_fail(err, LV_EXIT_USAGE,
 			       "snapshot %s: a template cannot take snapshots (as on Proxmox): "
@@ -73,6 +72,12 @@ static int snap_guest(struct ctx *c, const char *verb, const char *name, bool di
 		    "storage's) and other disks are not: such a mix is not supported yet",
 		    verb, name, first_storage->key, lab_storage_type_name(*ret_storage),
 		    first_storage->storage);
+	if (disks && !n_storage && g->kind == KIND_CT)
+		return lv_fail(
+		    err, LV_EXIT_USAGE,
+		    "%s %s: a container's snapshots are its storage's (lvmthin, zfspool, "
+		    "btrfs): its volumes are not on such a storage",
+		    verb, name);
 	for (size_t i = 0; disks && !n_storage && i < g->n_disks; i++) {
 		const struct lab_disk *d = &g->disks[i];
 		if (!snap_disk(d))
