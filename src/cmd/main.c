@@ -56,6 +56,7 @@ static const struct verb verbs[] = {
     {"backup", cmd_backup,
      "[--dir DIR] [--compress zstd|gzip|lzo|0] [--mode snapshot|suspend|stop] GUEST...",
      "Back up each VM as vzdump does: DIR/vzdump-qemu-VMID-DATE.vma.zst\n"
+     "(a stopped container: DIR/vzdump-lxc-VMID-DATE.tar.zst, its rootfs's tree)\n"
      "with its .log and .notes (DIR: the first dir storage's dump/). Zero clusters\n"
      "are not stored. A running VM is copied by libvirt's backup job (snapshot mode,\n"
      "the default; --mode suspend pauses it meanwhile); --mode stop refuses it."},

@@ -337,11 +337,35 @@ CTV2=$POOL/images/120/vm-120-disk-0.raw
 e2e_check "... the volume has the same bytes (the archive's file in it)" \
 	sh -c 'cmp -s "$1" "$2" && [ "$(debugfs -R "cat /srv/marker" "$2" 2>/dev/null)" = restored-ct-marker ]' \
 	sh "$CTV" "$CTV2"
+# vzdump of the stopped container: a tar the real tar reads, restored again
+mkdir -p "$T/ctdump"
+lvct backup web --dir "$T/ctdump"
+e2e_check "backup web (a container): exit 0" rc_is 0
+CTB=$(ls "$T"/ctdump/vzdump-lxc-110-*.tar.zst 2>/dev/null | head -n 1)
+CTLIST=$(zstd -dc "$CTB" | tar --numeric-owner -tvf - 2>&1)
+printf '%s\n' "$CTLIST" | head -n 8 | sed 's/^/#   tar: /' >&2
+e2e_check "... named vzdump-lxc-110-DATE.tar.zst, its .log and .notes beside it" \
+	sh -c 'basename "$1" | grep -Eq "^vzdump-lxc-110-[0-9_-]+\.tar\.zst$" && [ -s "${1%.tar.zst}.log" ] && [ -s "$1.notes" ]' sh "$CTB"
+e2e_check "... tar reads it: ./etc/vzdump/pct.conf first, then the tree from ." \
+	sh -c 'printf "%s\n" "$1" | head -n 1 | grep -q " ./etc/vzdump/pct.conf$" &&
+		printf "%s\n" "$1" | sed -n 2p | grep -q " ./$"' sh "$CTLIST"
+e2e_check "... the marker owned by the container's root (0/0, shifted back from 100000)" \
+	sh -c 'printf "%s\n" "$1" | grep -q "^-rw-r--r-- 0/0 .* ./srv/marker$"' sh "$CTLIST"
+e2e_check "... with its content, and pct.conf the container's config" \
+	sh -c '[ "$(zstd -dc "$1" | tar -xOf - ./srv/marker)" = restored-ct-marker ] &&
+		zstd -dc "$1" | tar -xOf - ./etc/vzdump/pct.conf | grep -qx "hostname: web"' sh "$CTB"
+lvct restore "$CTB" 121 --as back --unique --storage local
+e2e_check "labvirt restores its own container backup as 121: exit 0" rc_is 0
+e2e_check "... the marker back in its rootfs, owned by 100000 again" \
+	sh -c '[ "$(debugfs -R "cat /srv/marker" "$1" 2>/dev/null)" = restored-ct-marker ] &&
+		debugfs -R "stat /srv/marker" "$1" 2>/dev/null | grep -q "User: 100000 "' \
+	sh "$POOL/images/121/vm-121-disk-0.raw"
 lvct validate
 e2e_check "labvirt validate accepts the lab with the restored container and its clone" rc_is 0
 lvct destroy --yes
 e2e_check "labvirt destroy --yes removes the containers and their volumes" \
-	sh -c '[ "$1" -eq 0 ] && [ ! -e "$2" ] && [ ! -e "$3" ]' sh "$LV_RC" "$CTV" "$CTV2"
+	sh -c '[ "$1" -eq 0 ] && [ ! -e "$2" ] && [ ! -e "$3" ] && [ ! -e "$4" ]' sh "$LV_RC" "$CTV" "$CTV2" \
+	"$POOL/images/121/vm-121-disk-0.raw"
 
 # --- boot the restored guest; it reads its disk
 e2e_check "network namespace made" e2e_netns_only_start || bail "no netns"
