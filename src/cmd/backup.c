@@ -178,6 +178,9 @@ static int backup_ct(struct ctx *c, const struct lab_guest *g, const char *dir,
 	_cleanup_free_ char *volume = rootfs ? lab_disk_path(c->lab, g, rootfs) : NULL;
 	if (!volume)
 		return lv_fail(err, LV_EXIT_USAGE, "backup %s: it has no rootfs volume", g->name);
+	/* a mount on the host that a killed `down` left: undone before the volume is read */
+	if (ct_unmount_volumes(c->lab, g, err) < 0)
+		return lv_prefix(err, "backup %s", g->name);
 	time_t now = time(NULL);
 	_cleanup_free_ char *base = vzdump_base_name(KIND_CT, g->vmid, now);
 	_cleanup_free_ char *final = xasprintf("%s/%s.tar%s", dir, base, zs_suffix(comp));

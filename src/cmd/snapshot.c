@@ -178,6 +178,19 @@ static int each_volume(struct ctx *c, const struct lab_guest *g,
 	return 0;
 }
 
+/* A container's volumes that are mounted on the host (an unprivileged one's ext4):
+ * their file systems flushed into the volumes, as pct syncs a container's before its
+ * storage snapshot. */
+static void sync_ct_mounts(struct ctx *c, const struct lab_guest *g)
+{
+	for (size_t i = 0; g->kind == KIND_CT && i < g->n_disks; i++) {
+		_cleanup_free_ char *dir = lab_ct_mount_dir(c->lab, g, &g->disks[i]);
+		_cleanup_close_ int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (fd >= 0)
+			syncfs(fd);
+	}
+}
+
 /* A snapshot taken by the storage of each volume: the guest paused meanwhile, so that
  * all disks are of one moment; the config rewritten last, the snapshots taken back when
  * that fails. */
@@ -186,6 +199,7 @@ static int storage_snapshot_all(struct ctx *c, const struct lab_guest *g, const 
 {
 	if (running && virt_domain_suspend(c->virt, g->name, err) < 0)
 		return -1;
+	sync_ct_mounts(c, g);
 	size_t done = 0;
 	int rc = each_volume(c, g, storage_snapshot, name, SIZE_MAX, &done, err);
 	struct lv_error e2 = {0};
@@ -306,7 +320,9 @@ int cmd_rollback(struct ctx *c, int argc, char **argv, struct lv_error *err)
 		return -1;
 	size_t done;
 	if (storage) { /* as qm rollback: a running guest is stopped first */
+		/* a container's volumes unmounted from the host before they change */
 		if ((running && virt_domain_poweroff(c->virt, g->name, err) < 0) ||
+		    ct_unmount_volumes(c->lab, g, err) < 0 ||
 		    each_volume(c, g, storage_rollback, name, SIZE_MAX, &done, err) < 0 ||
 		    rewrite(g->file, out, err) < 0 ||
 		    (start && virt_domain_start(c->virt, g->name, err) < 0))
