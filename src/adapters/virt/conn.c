@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
+#include <libxml/xmlschemastypes.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -139,6 +140,11 @@ static int embed_prepare(const char *uri, struct lv_error *err)
 static void relaxng_init(void)
 {
 	xmlRelaxNGInitTypes();
+	/* ... and the XSD types RelaxNG's datatype library looks up: libxml2 2.9 fills
+	 * that bank on first use, also racily ("Error type 'unsignedInt' is not exported
+	 * by type library", seen once in kill-embed when two defines parsed the schema
+	 * at once) */
+	xmlSchemaInitTypes();
 }
 static pthread_once_t relaxng_once = PTHREAD_ONCE_INIT;
 
